@@ -1,0 +1,41 @@
+# Two commands matter: `make run` (demo on SQLite, no services) and `make test` (everything).
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+VAR := var
+
+.PHONY: run test install system-deps vendor messages clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed vendor messages
+
+system-deps:
+	bin/install-system-deps
+
+vendor:
+	bin/vendor-static
+
+messages: $(VENV)/.installed
+	$(PY) manage.py compilemessages -v0 --ignore=.venv
+
+$(VAR)/secret_key:
+	mkdir -p $(VAR)
+	$(PY) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+
+run: system-deps install $(VAR)/secret_key
+	SECRET_KEY=$$(cat $(VAR)/secret_key) SECURE_COOKIES=0 $(PY) manage.py migrate -v0
+	SECRET_KEY=$$(cat $(VAR)/secret_key) $(PY) manage.py collectstatic --noinput -v0
+	SECRET_KEY=$$(cat $(VAR)/secret_key) $(PY) manage.py seed_demo --url http://127.0.0.1:$(PORT)/
+	SECRET_KEY=$$(cat $(VAR)/secret_key) SECURE_COOKIES=0 $(PY) -m daphne -b 127.0.0.1 -p $(PORT) meetingroom.asgi:application
+
+test: system-deps install
+	bin/test
+
+clean:
+	rm -rf $(VAR)/test $(VAR)/static

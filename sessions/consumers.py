@@ -1,0 +1,232 @@
+"""The meeting WebSocket: authenticate, sync (replay or snapshot), forward events, run handlers.
+
+Events reach this consumer through the meeting's group. Group messages can be dropped
+(channels_redis over capacity, Redis restart), so the consumer keeps the last sequence it sent
+and fills any gap from the database: on a jump in sequence numbers and on every tick.
+"""
+import logging
+import time
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from sessions import policy, presence
+from sessions.errors import DomainError
+from sessions.events import events_after, meeting_group, user_group
+from sessions.models import Device, Meeting
+from sessions.protocol import (
+    HANDLERS, PROTOCOL_VERSION, Close, Field, Handler, ProtocolError, error_frame, frame, parse_envelope,
+    validate_content,
+)
+from sessions.snapshot import build_snapshot
+
+log = logging.getLogger(__name__)
+
+# Built-in message types handled by the consumer itself (not business actions).
+_SYNC = Handler("hello", None, None, {"last_seq": Field(int, required=False), "protocol": Field(int, required=False)})
+_RESYNC = Handler("resync", None, None, {"last_seq": Field(int, required=False)})
+
+
+class TokenBucket:
+    def __init__(self, rate: float, burst: float):
+        self.rate, self.capacity, self.tokens, self.at = rate, burst, burst, time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+class MeetingConsumer(AsyncWebsocketConsumer):
+    # --- lifecycle ----------------------------------------------------------------------------
+    async def connect(self):
+        self.user = self.scope["user"]
+        self.meeting_id = self.scope["url_route"]["kwargs"]["meeting_id"]
+        self.session_key = getattr(self.scope.get("session"), "session_key", None) or ""
+        self.seq = 0
+        self.synced = False
+        self.joined = False
+        self.frames = TokenBucket(settings.WS_RATE_PER_SECOND, settings.WS_RATE_PER_SECOND * 2)
+        # Errors are allowed at a lower rate; a client that keeps sending garbage is cut off.
+        self.strikes = TokenBucket(settings.WS_RATE_PER_SECOND / 4, settings.WS_RATE_PER_SECOND)
+        await self.accept()
+        refusal = await database_sync_to_async(self._refusal)()
+        if refusal:
+            code, message = refusal
+            await self.send(error_frame("refused", message))
+            await self.close(code)
+            return
+        self.groups_joined = (meeting_group(self.meeting_id), user_group(self.user.pk))
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        presence.remember_groups(self.channel_name, self.groups_joined)
+        self.joined = True
+        online = await database_sync_to_async(presence.connect)(self.channel_name, self.meeting_id, self.user.pk)
+        presence.ensure_ticker()
+        await self.channel_layer.group_send(meeting_group(self.meeting_id), {"type": "meeting.presence", "online": online})
+
+    def _refusal(self):
+        if not self.user.is_authenticated:
+            return Close.UNAUTHENTICATED, _("Vui lòng đăng nhập.")
+        if Device.objects.filter(session_key=self.session_key, revoked_at__isnull=False).exists():
+            return Close.SESSION_ENDED, _("Thiết bị này đã bị thu hồi quyền truy cập.")
+        meeting = Meeting.objects.filter(pk=self.meeting_id).select_related("committee").first()
+        if meeting is None:
+            return Close.NOT_FOUND, _("Không tìm thấy cuộc họp.")
+        if not policy.can(self.user, policy.Action.VIEW, meeting):
+            # Same answer whether it exists or not, for people outside the committee.
+            return Close.FORBIDDEN, _("Bạn không tham dự cuộc họp này.")
+        self.committee_id = meeting.committee_id
+        return None
+
+    async def disconnect(self, code):
+        if not self.joined:
+            return
+        self.joined = False
+        presence.forget_groups(self.channel_name)
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        try:
+            online = await database_sync_to_async(presence.disconnect)(self.channel_name, self.meeting_id)
+            await self.channel_layer.group_send(meeting_group(self.meeting_id), {"type": "meeting.presence", "online": online})
+        except Exception:
+            log.exception("presence cleanup failed; the next tick will sweep it")
+
+    # --- client frames ------------------------------------------------------------------------
+    async def receive(self, text_data=None, bytes_data=None):
+        if not self.frames.take():
+            await self._reject("rate_limited", _("Gửi quá nhiều thông điệp, vui lòng chậm lại."), None)
+            return
+        try:
+            msg_type, msg_id, content = parse_envelope(text_data, settings.WS_MAX_FRAME_BYTES)
+        except ProtocolError as e:
+            await self._reject(e.code, e.message, None, field=e.field)
+            return
+        try:
+            if msg_type in ("hello", "resync"):
+                clean = validate_content(_SYNC if msg_type == "hello" else _RESYNC, content)
+                if msg_type == "hello" and clean.get("protocol") not in (None, PROTOCOL_VERSION):
+                    raise ProtocolError("bad_protocol", _("Phiên bản giao thức không được hỗ trợ."), field="protocol")
+                await self._sync(clean["last_seq"], msg_id)
+                return
+            if msg_type == "ping":
+                await self.send(frame("pong", {"seq": self.seq}, msg_id))
+                return
+            h = HANDLERS.get(msg_type)
+            if h is None:
+                raise ProtocolError("unknown_type", _("Loại thông điệp không được hỗ trợ: %(t)s") % {"t": msg_type[:50]})
+            clean = validate_content(h, content)
+        except ProtocolError as e:
+            await self._reject(e.code, e.message, msg_id, field=e.field)
+            return
+        try:
+            result = await database_sync_to_async(self._run)(h, clean)
+        except DomainError as e:
+            await self.send(error_frame(e.code, e.message, in_response=msg_id, field=e.field))
+            return
+        await self.send(frame("ok", result or {}, msg_id))
+
+    def _run(self, h: Handler, content: dict):
+        # Permission is checked on every message: roles can change while a socket is open.
+        meeting = policy.meeting_for(self.user, self.meeting_id, h.action or policy.Action.VIEW)
+        return h.run(user=self.user, meeting=meeting, content=content)
+
+    async def _reject(self, code, message, msg_id, field=None):
+        await self.send(error_frame(code, message, in_response=msg_id, field=field))
+        if not self.strikes.take():
+            await self.close(Close.TOO_MANY_ERRORS)
+
+    # --- keeping the client in sync -----------------------------------------------------------
+    async def _sync(self, last_seq: int | None, msg_id=None):
+        events = None
+        if last_seq is not None and last_seq >= 0:
+            events = await database_sync_to_async(self._replay)(last_seq)
+        if events is None:
+            state = await database_sync_to_async(self._snapshot)()
+            self.seq = state["seq"]
+            self.synced = True
+            await self.send(frame("snapshot", state, msg_id))
+            return
+        for event in events:
+            await self.send(frame("event", event))
+        self.seq = events[-1]["seq"] if events else last_seq
+        self.synced = True
+        personal = await database_sync_to_async(self._personal)()
+        await self.send(frame("synced", {"seq": self.seq, "mode": "replay", "personal": personal}, msg_id))
+
+    def _replay(self, last_seq: int) -> list[dict] | None:
+        current = Meeting.objects.filter(pk=self.meeting_id).values_list("last_seq", flat=True).first()
+        if current is None or last_seq > current:
+            return None  # the client knows a future we don't: start again from a snapshot
+        events = events_after(self.meeting_id, last_seq, settings.EVENT_REPLAY_LIMIT)
+        return None if events is None else [e.as_message() for e in events]
+
+    def _snapshot(self) -> dict:
+        state = build_snapshot(self.meeting_id, self.user)
+        state["presence"] = presence.online_user_ids(self.meeting_id)
+        return state
+
+    def _personal(self) -> dict:
+        from sessions.snapshot import _PERSONAL
+
+        meeting = Meeting.objects.select_related("committee").get(pk=self.meeting_id)
+        return {name: build(meeting, self.user) for name, build in _PERSONAL.items()}
+
+    async def _catch_up(self):
+        events = await database_sync_to_async(self._replay)(self.seq)
+        if events is None:
+            await self._sync(None)
+            return
+        for event in events:
+            if event["seq"] > self.seq:
+                await self.send(frame("event", event))
+                self.seq = event["seq"]
+
+    # --- group messages -----------------------------------------------------------------------
+    async def meeting_event(self, message):
+        if not self.synced:
+            return  # the client's hello will bring it from the database
+        event = message["event"]
+        if event["seq"] <= self.seq:
+            return  # already sent (replay and live delivery overlapped)
+        if event["seq"] > self.seq + 1:
+            await self._catch_up()  # a group message was lost: fill the gap from the log
+            return
+        await self.send(frame("event", event))
+        self.seq = event["seq"]
+
+    async def meeting_tick(self, message):
+        if self.synced and message["last_seq"] > self.seq:
+            await self._catch_up()
+        await self.send(frame("heartbeat", {"seq": self.seq}))
+
+    async def meeting_presence(self, message):
+        await self.send(frame("presence", {"online": message["online"]}))
+
+    async def meeting_ephemeral(self, message):
+        """Unlogged live hints from other apps (e.g. turnout, presenter's page)."""
+        await self.send(frame(message["name"], message["content"]))
+
+    async def session_ended(self, message):
+        if not message.get("session_key") or message["session_key"] == self.session_key:
+            await self.send(error_frame("session_ended", _("Phiên đăng nhập đã kết thúc.")))
+            await self.close(Close.SESSION_ENDED)
+
+    async def membership_ended(self, message):
+        if message.get("committee_id") == getattr(self, "committee_id", None):
+            allowed = await database_sync_to_async(self._still_allowed)()
+            if not allowed:
+                await self.send(error_frame("forbidden", _("Bạn không còn tham dự cuộc họp này.")))
+                await self.close(Close.FORBIDDEN)
+
+    def _still_allowed(self) -> bool:
+        if hasattr(self.user, "_membership_cache"):
+            del self.user._membership_cache
+        meeting = Meeting.objects.filter(pk=self.meeting_id).first()
+        return meeting is not None and policy.can(self.user, policy.Action.VIEW, meeting)

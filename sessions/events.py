@@ -1,0 +1,88 @@
+"""The meeting event log: the only way meeting state changes reach tablets.
+
+`emit()` appends an Event with the next gap-free sequence number inside the caller's
+transaction and publishes it to the meeting's group only after commit. Event data carries a
+`patch`: the snapshot keys it replaces, so a client applies any event the same way and a
+stale state plus the events it missed equals a fresh snapshot.
+"""
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.db.models import F
+
+from sessions.models import Event, Meeting
+
+log = logging.getLogger(__name__)
+
+
+def meeting_group(meeting_id: int) -> str:
+    return f"meeting.{meeting_id}"
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def emit(meeting: Meeting, type: str, *, patch: dict, actor=None, **info) -> Event:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("emit() must run inside the transaction that makes the change")
+    # The UPDATE takes the meeting row lock, so concurrent writers get consecutive numbers and
+    # every lower number is committed before a higher one can be.
+    Meeting.objects.filter(pk=meeting.pk).update(last_seq=F("last_seq") + 1)
+    meeting.last_seq = Meeting.objects.filter(pk=meeting.pk).values_list("last_seq", flat=True).get()
+    event = Event.objects.create(
+        meeting_id=meeting.pk, seq=meeting.last_seq, type=type,
+        data={"patch": patch, **info}, actor=actor if actor and actor.is_authenticated else None,
+    )
+    transaction.on_commit(lambda: publish(event))
+    return event
+
+
+def publish(event: Event) -> None:
+    _group_send(meeting_group(event.meeting_id), {"type": "meeting.event", "event": event.as_message()})
+
+
+def notify_user(user_id: int, message: dict) -> None:
+    """Send a control message (e.g. 'sign out') to every socket of one user, on any process."""
+    _group_send(user_group(user_id), message)
+
+
+def notify_meeting(meeting_id: int, message: dict) -> None:
+    """Ephemeral, unlogged broadcast (presence, turnout ticks): losing one is harmless."""
+    _group_send(meeting_group(meeting_id), message)
+
+
+def _group_send(group: str, message: dict) -> None:
+    layer = get_channel_layer()
+    try:
+        async_to_sync(layer.group_send)(group, message)
+    except Exception:
+        # The event is committed: clients catch up through replay, so a broken layer must not
+        # turn a successful write into an error.
+        log.exception("could not publish to %s", group)
+
+
+def events_after(meeting_id: int, seq: int, limit: int) -> list[Event] | None:
+    """Events with sequence > seq, or None when more than `limit` are missing (send a snapshot)."""
+    events = list(Event.objects.filter(meeting_id=meeting_id, seq__gt=seq).order_by("seq")[: limit + 1])
+    if len(events) > limit:
+        return None
+    return events
+
+
+def apply_event(state: dict, event: dict) -> dict:
+    """Apply one event message to a snapshot-shaped state (the reference for the JS client)."""
+    for key, value in event["data"]["patch"].items():
+        section, _, sub = key.partition(".")
+        if sub:
+            target = state.setdefault(section, {})
+            if value is None:
+                target.pop(sub, None)
+            else:
+                target[sub] = value
+        else:
+            state[section] = value
+    state["seq"] = event["seq"]
+    return state

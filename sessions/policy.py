@@ -1,0 +1,130 @@
+"""Who may do what: every permission decision of the app goes through `can()`.
+
+Roles are per committee (see Membership); a guest is invited to one meeting. Nothing is
+inherited between committees: a member of one committee sees nothing of another.
+"""
+from enum import StrEnum
+
+from sessions.errors import Forbidden, NotFound
+from sessions.models import Committee, Meeting, MeetingGuest, Membership
+
+
+class Action(StrEnum):
+    VIEW = "view"                      # see a committee / a published meeting
+    MANAGE_COMMITTEE = "manage"        # people, roles, devices, certificates
+    PREPARE = "prepare"                # create/edit meetings, agenda, documents, publish
+    RECORD_ATTENDANCE = "record_attendance"
+    CHECK_IN = "check_in"              # mark oneself present on one's own tablet
+    RUN = "run"                        # open/close, current item, speakers, polls
+    SPEAK = "speak"                    # request to speak
+    VOTE = "vote"                      # may be eligible for polls (eligibility is frozen per poll)
+    EDIT_MINUTES = "edit_minutes"
+    SIGN_AS_SECRETARY = "sign_as_secretary"
+    SIGN_AS_CHAIR = "sign_as_chair"
+
+
+def membership_of(user, committee_id) -> Membership | None:
+    if not user.is_authenticated:
+        return None
+    cache = getattr(user, "_membership_cache", None)
+    if cache is None:
+        cache = user._membership_cache = {}
+    if committee_id not in cache:
+        cache[committee_id] = (
+            Membership.objects.filter(user=user, committee_id=committee_id, is_active=True).first()
+        )
+    return cache[committee_id]
+
+
+def is_guest(user, meeting: Meeting) -> bool:
+    return user.is_authenticated and MeetingGuest.objects.filter(meeting=meeting, user=user).exists()
+
+
+def _committee_roles(user, committee_id) -> set[str]:
+    if not user.is_authenticated:
+        return set()
+    roles = set()
+    m = membership_of(user, committee_id)
+    if m is not None:
+        roles |= m.roles
+    if user.is_superuser:
+        roles.add(Membership.Role.ADMIN)
+    return roles
+
+
+def meeting_roles(user, meeting: Meeting) -> set[str]:
+    roles = _committee_roles(user, meeting.committee_id)
+    if user.is_authenticated:
+        # The meeting's own chair and secretary hold those roles for this meeting.
+        if meeting.chair_id == user.id:
+            roles.add(Membership.Role.CHAIR)
+        if meeting.secretary_id == user.id:
+            roles.add(Membership.Role.SECRETARY)
+        if not roles and is_guest(user, meeting):
+            roles.add(Membership.Role.OBSERVER)
+    return roles
+
+
+R = Membership.Role
+_MEETING_RULES: dict[Action, set[str]] = {
+    Action.PREPARE: {R.SECRETARY, R.ADMIN},
+    Action.RECORD_ATTENDANCE: {R.SECRETARY, R.CHAIR, R.ADMIN},
+    Action.CHECK_IN: {R.MEMBER, R.CHAIR, R.SECRETARY},
+    Action.RUN: {R.CHAIR},
+    Action.SPEAK: {R.MEMBER},
+    Action.VOTE: {R.MEMBER},
+    Action.EDIT_MINUTES: {R.SECRETARY, R.CHAIR},
+    Action.SIGN_AS_SECRETARY: {R.SECRETARY},
+    Action.SIGN_AS_CHAIR: {R.CHAIR},
+}
+_PREPARERS = {R.SECRETARY, R.ADMIN, R.CHAIR}
+
+
+def can(user, action: Action, obj) -> bool:
+    if isinstance(obj, Committee):
+        roles = _committee_roles(user, obj.pk)
+        if action == Action.VIEW:
+            return bool(roles)
+        if action == Action.MANAGE_COMMITTEE:
+            return R.ADMIN in roles
+        if action == Action.PREPARE:
+            return bool(roles & {R.SECRETARY, R.ADMIN})
+        return False
+    if isinstance(obj, Meeting):
+        roles = meeting_roles(user, obj)
+        if not roles:
+            return False
+        if action == Action.VIEW:
+            # Drafts are the preparers' business until published.
+            return obj.status != Meeting.Status.DRAFT or bool(roles & _PREPARERS)
+        if action == Action.MANAGE_COMMITTEE:
+            return R.ADMIN in roles
+        allowed = _MEETING_RULES.get(action, set())
+        return bool(roles & allowed) and can(user, Action.VIEW, obj)
+    raise TypeError(f"can() does not know objects of type {type(obj).__name__}")
+
+
+def require(user, action: Action, obj) -> None:
+    if not can(user, Action.VIEW, obj):
+        raise NotFound()
+    if not can(user, action, obj):
+        raise Forbidden()
+
+
+def meeting_for(user, meeting_id, action: Action = Action.VIEW) -> Meeting:
+    """The meeting, if this user may do `action` on it; NotFound/Forbidden otherwise."""
+    try:
+        meeting = Meeting.objects.select_related("committee").get(pk=meeting_id)
+    except (Meeting.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+    require(user, action, meeting)
+    return meeting
+
+
+def committee_for(user, committee_id, action: Action = Action.VIEW) -> Committee:
+    try:
+        committee = Committee.objects.get(pk=committee_id)
+    except (Committee.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+    require(user, action, committee)
+    return committee

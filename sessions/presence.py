@@ -1,0 +1,115 @@
+"""Who is connected now, across every Daphne process, tolerant to a process dying.
+
+Each socket is a Presence row tagged with its process's SERVER_ID. Each process refreshes one
+ServerHeartbeat row on a timer; a process that died stops refreshing, and the next live
+process to tick removes its rows and tells the affected meetings. The same tick tells every
+meeting its latest event number, so a socket that missed a dropped group message catches up.
+"""
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from datetime import timedelta
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.utils import timezone
+
+from sessions.events import meeting_group
+from sessions.models import Meeting, Presence, ServerHeartbeat
+
+log = logging.getLogger(__name__)
+
+SERVER_ID = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+_local_meetings: dict[int, int] = {}   # meeting id → sockets open in this process
+_local_groups: dict[str, tuple[str, ...]] = {}  # channel name → groups it belongs to
+_ticker: asyncio.Task | None = None
+
+
+def tick_interval() -> float:
+    return max(0.5, settings.PRESENCE_TTL_SECONDS / 3)
+
+
+def online_user_ids(meeting_id: int) -> list[int]:
+    alive = ServerHeartbeat.objects.filter(
+        last_seen__gte=timezone.now() - timedelta(seconds=settings.PRESENCE_TTL_SECONDS)
+    ).values("server_id")
+    return sorted(set(
+        Presence.objects.filter(meeting_id=meeting_id, server_id__in=alive).values_list("user_id", flat=True)
+    ))
+
+
+def _beat() -> None:
+    ServerHeartbeat.objects.update_or_create(server_id=SERVER_ID, defaults={"last_seen": timezone.now()})
+
+
+def remember_groups(channel_name: str, groups: tuple[str, ...]) -> None:
+    _local_groups[channel_name] = groups
+
+
+def forget_groups(channel_name: str) -> None:
+    _local_groups.pop(channel_name, None)
+
+
+def connect(channel_name: str, meeting_id: int, user_id: int) -> list[int]:
+    _beat()
+    Presence.objects.update_or_create(
+        channel_name=channel_name, defaults={"meeting_id": meeting_id, "user_id": user_id, "server_id": SERVER_ID}
+    )
+    _local_meetings[meeting_id] = _local_meetings.get(meeting_id, 0) + 1
+    return online_user_ids(meeting_id)
+
+
+def disconnect(channel_name: str, meeting_id: int) -> list[int]:
+    Presence.objects.filter(channel_name=channel_name).delete()
+    left = _local_meetings.get(meeting_id, 0) - 1
+    if left > 0:
+        _local_meetings[meeting_id] = left
+    else:
+        _local_meetings.pop(meeting_id, None)
+    return online_user_ids(meeting_id)
+
+
+def _tick() -> tuple[dict[int, int], dict[int, list[int]]]:
+    """Refresh this process, sweep dead ones. Returns ({meeting: last_seq}, {meeting: online})."""
+    _beat()
+    cutoff = timezone.now() - timedelta(seconds=settings.PRESENCE_TTL_SECONDS)
+    dead = list(ServerHeartbeat.objects.filter(last_seen__lt=cutoff).values_list("server_id", flat=True))
+    changed: dict[int, list[int]] = {}
+    if dead:
+        stale = Presence.objects.filter(server_id__in=dead)
+        affected = set(stale.values_list("meeting_id", flat=True))
+        stale.delete()
+        ServerHeartbeat.objects.filter(server_id__in=dead).delete()
+        changed = {m: online_user_ids(m) for m in affected}
+    last_seqs = dict(Meeting.objects.filter(pk__in=list(_local_meetings)).values_list("pk", "last_seq"))
+    return last_seqs, changed
+
+
+async def _tick_forever() -> None:
+    layer = get_channel_layer()
+    while True:
+        await asyncio.sleep(tick_interval())
+        try:
+            last_seqs, changed = await database_sync_to_async(_tick)()
+            for meeting_id, online in changed.items():
+                await layer.group_send(meeting_group(meeting_id), {"type": "meeting.presence", "online": online})
+            # Re-join groups: a restarted Redis forgets them, and this refreshes their expiry.
+            for channel_name, groups in list(_local_groups.items()):
+                for group in groups:
+                    await layer.group_add(group, channel_name)
+            for meeting_id, last_seq in last_seqs.items():
+                await layer.group_send(meeting_group(meeting_id), {"type": "meeting.tick", "last_seq": last_seq})
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # A database or Redis outage must not kill the ticker: it is how we recover from one.
+            log.exception("presence tick failed")
+
+
+def ensure_ticker() -> None:
+    global _ticker
+    if _ticker is None or _ticker.done():
+        _ticker = asyncio.get_running_loop().create_task(_tick_forever())

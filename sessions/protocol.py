@@ -1,0 +1,131 @@
+"""The WebSocket protocol (v1): one envelope, one handler and one field schema per message type.
+
+Client → server: {"type": str, "id": int|str (optional, echoed as in_response), "content": {...}}
+Server → client: {"type": str, "content": {...}, "in_response": id (replies only)}
+See docs/protocol.md for every type, error code and close code.
+"""
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext_lazy as _
+
+from sessions.policy import Action
+
+PROTOCOL_VERSION = 1
+
+
+class Close:
+    """WebSocket close codes sent by the server (4xxx: application-defined)."""
+
+    UNAUTHENTICATED = 4401
+    FORBIDDEN = 4403
+    NOT_FOUND = 4404
+    SESSION_ENDED = 4408
+    TOO_MANY_ERRORS = 4429
+
+
+class ProtocolError(Exception):
+    def __init__(self, code: str, message, *, field: str | None = None):
+        self.code, self.message, self.field = code, str(message), field
+        super().__init__(self.message)
+
+
+OPTIONAL = object()
+
+
+@dataclass(frozen=True)
+class Field:
+    kind: type | tuple
+    required: bool = True
+    max_length: int | None = None
+    choices: tuple | None = None
+
+
+@dataclass(frozen=True)
+class Handler:
+    type: str
+    action: Action | None          # permission on the meeting, checked on every message
+    run: Callable                  # run(*, user, meeting, content, session_key) -> dict | None
+    fields: dict[str, Field] = field(default_factory=dict)
+
+
+HANDLERS: dict[str, Handler] = {}
+
+
+def handler(type: str, *, action: Action | None, fields: dict[str, Field] | None = None):
+    """Register a sync function as the handler of one client message type."""
+
+    def register(fn):
+        if type in HANDLERS:
+            raise RuntimeError(f"two handlers for message type {type!r}")
+        HANDLERS[type] = Handler(type=type, action=action, run=fn, fields=fields or {})
+        return fn
+
+    return register
+
+
+def parse_envelope(text: str | None, max_bytes: int) -> tuple[str, object, dict]:
+    if text is None:
+        raise ProtocolError("bad_frame", _("Chỉ nhận khung văn bản JSON."))
+    if len(text.encode()) > max_bytes:
+        raise ProtocolError("too_large", _("Thông điệp quá lớn."))
+    try:
+        frame = json.loads(text)
+    except ValueError:
+        raise ProtocolError("bad_json", _("Thông điệp không phải JSON hợp lệ.")) from None
+    if not isinstance(frame, dict):
+        raise ProtocolError("bad_frame", _("Thông điệp phải là một đối tượng JSON."))
+    msg_id = frame.get("id")
+    if msg_id is not None and not (isinstance(msg_id, (int, str)) and not isinstance(msg_id, bool)):
+        raise ProtocolError("bad_frame", _("Trường id phải là số hoặc chuỗi."), field="id")
+    msg_type = frame.get("type")
+    if not isinstance(msg_type, str):
+        raise ProtocolError("bad_frame", _("Thiếu trường type."), field="type")
+    content = frame.get("content", {})
+    if not isinstance(content, dict):
+        raise ProtocolError("bad_frame", _("Trường content phải là một đối tượng."), field="content")
+    extra = set(frame) - {"type", "id", "content"}
+    if extra:
+        raise ProtocolError("bad_frame", _("Trường không được phép: %(f)s") % {"f": ", ".join(sorted(extra))})
+    return msg_type, msg_id, content
+
+
+def validate_content(h: Handler, content: dict) -> dict:
+    unknown = set(content) - set(h.fields)
+    if unknown:
+        raise ProtocolError("bad_field", _("Trường không được phép: %(f)s") % {"f": ", ".join(sorted(unknown))},
+                            field=sorted(unknown)[0])
+    clean = {}
+    for name, spec in h.fields.items():
+        if name not in content or content[name] is None:
+            if spec.required:
+                raise ProtocolError("bad_field", _("Thiếu trường bắt buộc: %(f)s") % {"f": name}, field=name)
+            clean[name] = None
+            continue
+        value = content[name]
+        kinds = spec.kind if isinstance(spec.kind, tuple) else (spec.kind,)
+        if isinstance(value, bool) and bool not in kinds:
+            raise ProtocolError("bad_field", _("Kiểu dữ liệu sai ở trường %(f)s") % {"f": name}, field=name)
+        if not isinstance(value, kinds):
+            raise ProtocolError("bad_field", _("Kiểu dữ liệu sai ở trường %(f)s") % {"f": name}, field=name)
+        if spec.max_length is not None and hasattr(value, "__len__") and len(value) > spec.max_length:
+            raise ProtocolError("bad_field", _("Trường %(f)s quá dài") % {"f": name}, field=name)
+        if spec.choices is not None and value not in spec.choices:
+            raise ProtocolError("bad_field", _("Giá trị không hợp lệ ở trường %(f)s") % {"f": name}, field=name)
+        clean[name] = value
+    return clean
+
+
+def frame(type: str, content: dict | None = None, in_response=None) -> str:
+    out = {"type": type, "content": content or {}}
+    if in_response is not None:
+        out["in_response"] = in_response
+    return json.dumps(out, ensure_ascii=False, separators=(",", ":"))
+
+
+def error_frame(code: str, message, *, in_response=None, field: str | None = None) -> str:
+    content = {"code": code, "message": str(message)}
+    if field:
+        content["field"] = field
+    return frame("error", content, in_response)

@@ -1,0 +1,142 @@
+"""Read-side queries for meetings: who is convened, attendance, quorum, the speaker queue."""
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from sessions import quorum as quorum_rules
+from sessions.models import AgendaItem, Attendance, Meeting, MeetingGuest, Membership, SpeakerRequest
+
+
+def display_name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def user_meetings(user):
+    """Meetings this user may see, newest first (drafts only for those who prepare them)."""
+    if not user.is_authenticated:
+        return Meeting.objects.none()
+    if user.is_superuser:
+        return Meeting.objects.select_related("committee")
+    memberships = Membership.objects.filter(user=user, is_active=True)
+    preparer_committees = memberships.filter(Q(is_secretary=True) | Q(is_admin=True) | Q(is_chair=True))
+    return (
+        Meeting.objects.filter(
+            Q(committee__in=memberships.values("committee"), status__in=_VISIBLE)
+            | Q(committee__in=preparer_committees.values("committee"))
+            | Q(pk__in=MeetingGuest.objects.filter(user=user).values("meeting"), status__in=_VISIBLE)
+            | Q(chair=user) | Q(secretary=user)
+        )
+        .select_related("committee")
+        .distinct()
+    )
+
+
+_VISIBLE = [Meeting.Status.PUBLISHED, Meeting.Status.IN_PROGRESS, Meeting.Status.CLOSED]
+
+
+def committee_members(meeting: Meeting):
+    return (
+        Membership.objects.filter(committee_id=meeting.committee_id, is_active=True)
+        .select_related("user")
+        .order_by("-is_chair", "-is_secretary", "id")
+    )
+
+
+def participants(meeting: Meeting) -> list[dict]:
+    rows = [
+        {
+            "user_id": m.user_id,
+            "name": display_name(m.user),
+            "title": m.title,
+            "roles": sorted(m.roles),
+            "voting": m.is_voting_member,
+            "status": m.status,
+        }
+        for m in committee_members(meeting)
+    ]
+    seen = {r["user_id"] for r in rows}
+    for guest in MeetingGuest.objects.filter(meeting=meeting).select_related("user"):
+        if guest.user_id not in seen:
+            rows.append({"user_id": guest.user_id, "name": display_name(guest.user), "title": "",
+                         "roles": ["guest"], "voting": False, "status": "active"})
+    return rows
+
+
+def attendance_map(meeting: Meeting) -> dict[str, dict]:
+    return {
+        str(a.user_id): {"status": a.status, "reason": a.reason}
+        for a in Attendance.objects.filter(meeting=meeting)
+    }
+
+
+def quorum_for(meeting: Meeting) -> quorum_rules.Quorum:
+    attendance = {a.user_id: a.status for a in Attendance.objects.filter(meeting=meeting)}
+    voting = Membership.objects.filter(committee_id=meeting.committee_id, is_active=True, is_voting_member=True)
+    standings = [
+        quorum_rules.MemberStanding(m.user_id, m.status, attendance.get(m.user_id, Attendance.Status.ABSENT))
+        for m in voting
+    ]
+    c = meeting.committee
+    return quorum_rules.evaluate(standings, c.quorum_numerator, c.quorum_denominator)
+
+
+def agenda(meeting: Meeting) -> list[dict]:
+    items = AgendaItem.objects.filter(meeting=meeting).select_related("presenter").order_by("position", "id")
+    by_parent: dict[int | None, list[AgendaItem]] = {}
+    for item in items:
+        by_parent.setdefault(item.parent_id, []).append(item)
+
+    def row(item, number):
+        return {
+            "id": item.pk, "number": number, "title": item.title, "description": item.description,
+            "presenter_id": item.presenter_id,
+            "presenter": display_name(item.presenter) if item.presenter else "",
+            "planned_minutes": item.planned_minutes, "confidential": item.confidential,
+            "parent_id": item.parent_id,
+        }
+
+    out = []
+    for i, top in enumerate(by_parent.get(None, []), start=1):
+        out.append(row(top, f"{i}"))
+        for j, child in enumerate(by_parent.get(top.pk, []), start=1):
+            out.append(row(child, f"{i}.{j}"))
+    return out
+
+
+def speaker_queue(meeting: Meeting) -> list[dict]:
+    open_requests = (
+        SpeakerRequest.objects.filter(meeting=meeting, status__in=[SpeakerRequest.Status.WAITING,
+                                                                  SpeakerRequest.Status.SPEAKING])
+        .select_related("user").order_by("requested_at", "id")
+    )
+    return [
+        {
+            "id": r.pk, "user_id": r.user_id, "name": display_name(r.user), "status": r.status,
+            "agenda_item_id": r.agenda_item_id, "requested_at": r.requested_at.isoformat(),
+            "started_at": r.started_at.isoformat() if r.started_at else None,
+        }
+        for r in open_requests
+    ]
+
+
+def speakers_done(meeting: Meeting) -> list[SpeakerRequest]:
+    return list(
+        SpeakerRequest.objects.filter(meeting=meeting, status=SpeakerRequest.Status.DONE)
+        .select_related("user", "agenda_item").order_by("started_at", "id")
+    )
+
+
+def meeting_info(meeting: Meeting) -> dict:
+    return {
+        "id": meeting.pk, "title": meeting.title, "place": meeting.place,
+        "committee": meeting.committee.name, "committee_id": meeting.committee_id,
+        "starts_at": meeting.starts_at.isoformat(),
+        "ends_at": meeting.ends_at.isoformat() if meeting.ends_at else None,
+        "status": meeting.status, "remote_allowed": meeting.remote_allowed,
+        "chair_id": meeting.chair_id, "secretary_id": meeting.secretary_id,
+        "opened_at": meeting.opened_at.isoformat() if meeting.opened_at else None,
+        "closed_at": meeting.closed_at.isoformat() if meeting.closed_at else None,
+    }
+
+
+def user_by_id(user_id):
+    return get_user_model().objects.filter(pk=user_id).first()

@@ -1,0 +1,388 @@
+"""Writes to meetings: each is one transaction that changes state, appends an event and audits.
+
+Callers (views, consumers) have already authorized the actor with sessions.policy; services
+enforce the meeting's own rules (states, who may be recorded) and raise domain errors.
+"""
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import audit_record
+from sessions.errors import Conflict, Invalid, NotFound
+from sessions.events import emit, notify_user
+from sessions.models import (
+    AgendaItem, Attendance, Committee, Device, Meeting, MeetingGuest, Membership, SpeakerRequest,
+)
+from sessions.snapshot import sections
+
+S = Meeting.Status
+
+
+def _locked(meeting: Meeting) -> Meeting:
+    # Re-read under the row lock so two chairs' taps are applied one after the other.
+    return Meeting.objects.select_for_update().select_related("committee").get(pk=meeting.pk)
+
+
+def _full_clean(obj) -> None:
+    try:
+        obj.full_clean()
+    except ValidationError as e:
+        field, messages = next(iter(e.message_dict.items())) if hasattr(e, "message_dict") else (None, e.messages)
+        raise Invalid(" ".join(messages), field=None if field == "__all__" else field) from None
+
+
+# --- preparing ------------------------------------------------------------------------------
+
+@transaction.atomic
+def meeting_create(*, actor, committee: Committee, title: str, starts_at: datetime, place: str = "",
+                   ends_at: datetime | None = None, remote_allowed: bool = False,
+                   chair=None, secretary=None) -> Meeting:
+    meeting = Meeting(committee=committee, title=title.strip(), place=place.strip(), starts_at=starts_at,
+                      ends_at=ends_at, remote_allowed=remote_allowed, chair=chair,
+                      secretary=secretary or actor)
+    _full_clean(meeting)
+    meeting.save()
+    audit_record(actor=actor, action="meeting.created", meeting=meeting, target=meeting, data={"title": meeting.title})
+    return meeting
+
+
+@transaction.atomic
+def meeting_update(*, actor, meeting: Meeting, **fields) -> Meeting:
+    meeting = _locked(meeting)
+    if meeting.status == S.CLOSED:
+        raise Conflict(_("Cuộc họp đã kết thúc, không thể sửa."))
+    allowed = {"title", "place", "starts_at", "ends_at", "remote_allowed", "chair", "secretary"}
+    for name, value in fields.items():
+        if name not in allowed:
+            raise Invalid(_("Trường không hợp lệ: %(name)s") % {"name": name})
+        setattr(meeting, name, value.strip() if isinstance(value, str) else value)
+    _full_clean(meeting)
+    meeting.save()
+    if meeting.status != S.DRAFT:
+        emit(meeting, "meeting.updated", patch=sections(meeting, "meeting"), actor=actor)
+    audit_record(actor=actor, action="meeting.updated", meeting=meeting, target=meeting,
+                 data={"fields": sorted(fields)})
+    return meeting
+
+
+def _agenda_changed(meeting: Meeting, actor) -> None:
+    """After publishing, every agenda edit is a new version pushed to the tablets."""
+    if meeting.status == S.DRAFT:
+        return
+    meeting.agenda_version += 1
+    meeting.save(update_fields=["agenda_version"])
+    emit(meeting, "agenda.published", patch=sections(meeting, "agenda", "agenda_version", "current_item"),
+         actor=actor, version=meeting.agenda_version)
+
+
+def _check_editable(meeting: Meeting) -> None:
+    if meeting.status == S.CLOSED:
+        raise Conflict(_("Cuộc họp đã kết thúc, không thể sửa chương trình."))
+
+
+@transaction.atomic
+def agenda_item_add(*, actor, meeting: Meeting, title: str, parent_id: int | None = None, presenter=None,
+                    planned_minutes: int = 0, description: str = "", confidential: bool = False) -> AgendaItem:
+    meeting = _locked(meeting)
+    _check_editable(meeting)
+    parent = None
+    if parent_id is not None:
+        parent = AgendaItem.objects.filter(meeting=meeting, pk=parent_id).first()
+        if parent is None:
+            raise Invalid(_("Mục cha không thuộc cuộc họp này."), field="parent")
+    last = AgendaItem.objects.filter(meeting=meeting, parent=parent).aggregate(m=Max("position"))["m"]
+    item = AgendaItem(meeting=meeting, parent=parent, title=title.strip(), presenter=presenter,
+                      planned_minutes=planned_minutes, description=description.strip(),
+                      confidential=confidential, position=(last or 0) + 1)
+    _full_clean(item)
+    item.save()
+    _agenda_changed(meeting, actor)
+    return item
+
+
+@transaction.atomic
+def agenda_item_update(*, actor, item: AgendaItem, **fields) -> AgendaItem:
+    meeting = _locked(item.meeting)
+    _check_editable(meeting)
+    allowed = {"title", "description", "presenter", "planned_minutes", "confidential"}
+    for name, value in fields.items():
+        if name not in allowed:
+            raise Invalid(_("Trường không hợp lệ: %(name)s") % {"name": name})
+        setattr(item, name, value.strip() if isinstance(value, str) else value)
+    _full_clean(item)
+    item.save()
+    _agenda_changed(meeting, actor)
+    return item
+
+
+@transaction.atomic
+def agenda_item_move(*, actor, item: AgendaItem, delta: int) -> AgendaItem:
+    """Move an item up (delta < 0) or down among its siblings."""
+    meeting = _locked(item.meeting)
+    _check_editable(meeting)
+    siblings = list(AgendaItem.objects.filter(meeting=meeting, parent_id=item.parent_id).order_by("position", "id"))
+    index = next(i for i, s in enumerate(siblings) if s.pk == item.pk)
+    target = max(0, min(len(siblings) - 1, index + delta))
+    siblings.insert(target, siblings.pop(index))
+    for position, sibling in enumerate(siblings, start=1):
+        if sibling.position != position:
+            sibling.position = position
+            sibling.save(update_fields=["position"])
+    _agenda_changed(meeting, actor)
+    item.refresh_from_db()
+    return item
+
+
+@transaction.atomic
+def agenda_item_delete(*, actor, item: AgendaItem) -> None:
+    meeting = _locked(item.meeting)
+    _check_editable(meeting)
+    if meeting.current_item_id in {item.pk, *item.children.values_list("pk", flat=True)}:
+        raise Conflict(_("Không thể xóa nội dung đang được thảo luận."))
+    item.delete()
+    _agenda_changed(meeting, actor)
+
+
+@transaction.atomic
+def meeting_invite_guest(*, actor, meeting: Meeting, user) -> MeetingGuest:
+    meeting = _locked(meeting)
+    if Membership.objects.filter(committee_id=meeting.committee_id, user=user, is_active=True).exists():
+        raise Invalid(_("Người này đã là thành viên của tổ chức."))
+    guest, created = MeetingGuest.objects.get_or_create(meeting=meeting, user=user)
+    if created and meeting.status != S.DRAFT:
+        emit(meeting, "participants.changed", patch=sections(meeting, "participants"), actor=actor)
+    audit_record(actor=actor, action="meeting.guest_invited", meeting=meeting, target=user)
+    return guest
+
+
+@transaction.atomic
+def meeting_publish(*, actor, meeting: Meeting) -> Meeting:
+    meeting = _locked(meeting)
+    if meeting.status != S.DRAFT:
+        raise Conflict(_("Cuộc họp đã được công bố."))
+    if not AgendaItem.objects.filter(meeting=meeting).exists():
+        raise Invalid(_("Chương trình họp còn trống: thêm ít nhất một nội dung trước khi công bố."))
+    meeting.status = S.PUBLISHED
+    meeting.agenda_version = 1
+    meeting.save(update_fields=["status", "agenda_version"])
+    emit(meeting, "meeting.published",
+         patch=sections(meeting, "meeting", "agenda", "agenda_version", "participants"), actor=actor)
+    audit_record(actor=actor, action="meeting.published", meeting=meeting, target=meeting)
+    return meeting
+
+
+# --- running --------------------------------------------------------------------------------
+
+@transaction.atomic
+def meeting_open(*, actor, meeting: Meeting) -> Meeting:
+    meeting = _locked(meeting)
+    if meeting.status != S.PUBLISHED:
+        raise Conflict(_("Chỉ có thể khai mạc cuộc họp đã công bố và chưa bắt đầu."))
+    meeting.status = S.IN_PROGRESS
+    meeting.opened_at = timezone.now()
+    first = AgendaItem.objects.filter(meeting=meeting, parent=None).order_by("position", "id").first()
+    meeting.current_item = first
+    meeting.save(update_fields=["status", "opened_at", "current_item"])
+    emit(meeting, "meeting.opened", patch=sections(meeting, "meeting", "current_item"), actor=actor)
+    audit_record(actor=actor, action="meeting.opened", meeting=meeting, target=meeting)
+    return meeting
+
+
+@transaction.atomic
+def meeting_close(*, actor, meeting: Meeting) -> Meeting:
+    meeting = _locked(meeting)
+    if meeting.status != S.IN_PROGRESS:
+        raise Conflict(_("Cuộc họp không ở trạng thái đang họp."))
+    for hook in CLOSE_CHECKS:
+        hook(meeting)
+    now = timezone.now()
+    SpeakerRequest.objects.filter(meeting=meeting, status=SpeakerRequest.Status.SPEAKING).update(
+        status=SpeakerRequest.Status.DONE, ended_at=now)
+    SpeakerRequest.objects.filter(meeting=meeting, status=SpeakerRequest.Status.WAITING).update(
+        status=SpeakerRequest.Status.WITHDRAWN, ended_at=now)
+    meeting.status = S.CLOSED
+    meeting.closed_at = now
+    meeting.save(update_fields=["status", "closed_at"])
+    emit(meeting, "meeting.closed", patch=sections(meeting, "meeting", "speakers"), actor=actor)
+    audit_record(actor=actor, action="meeting.closed", meeting=meeting, target=meeting)
+    return meeting
+
+
+# Other apps append callables here that raise Conflict when a meeting may not close yet
+# (e.g. a poll is still open).
+CLOSE_CHECKS: list = []
+
+
+def _require_in_progress(meeting: Meeting) -> None:
+    if meeting.status != S.IN_PROGRESS:
+        raise Conflict(_("Cuộc họp chưa khai mạc hoặc đã kết thúc."))
+
+
+@transaction.atomic
+def agenda_set_current(*, actor, meeting: Meeting, item_id: int | None = None, step: int | None = None) -> Meeting:
+    """Jump to an item, or step through the flattened agenda (step=+1 next, -1 previous)."""
+    meeting = _locked(meeting)
+    _require_in_progress(meeting)
+    order = [row["id"] for row in sections(meeting, "agenda")["agenda"]]
+    if not order:
+        raise Conflict(_("Chương trình họp trống."))
+    if item_id is not None:
+        if item_id not in order:
+            raise Invalid(_("Nội dung không thuộc chương trình của cuộc họp này."), field="item_id")
+        target = item_id
+    elif step in (1, -1):
+        index = order.index(meeting.current_item_id) if meeting.current_item_id in order else -1
+        new_index = index + step
+        if new_index < 0 or new_index >= len(order):
+            raise Conflict(_("Đã ở đầu hoặc cuối chương trình."))
+        target = order[new_index]
+    else:
+        raise Invalid(_("Cần chỉ rõ nội dung hoặc bước (1 hoặc -1)."))
+    if target != meeting.current_item_id:
+        meeting.current_item_id = target
+        meeting.save(update_fields=["current_item"])
+        emit(meeting, "agenda.current", patch=sections(meeting, "current_item"), actor=actor)
+    return meeting
+
+
+# --- attendance -----------------------------------------------------------------------------
+
+def _attendee_membership(meeting: Meeting, user_id: int) -> Membership | None:
+    return Membership.objects.filter(committee_id=meeting.committee_id, user_id=user_id, is_active=True).first()
+
+
+@transaction.atomic
+def attendance_set(*, actor, meeting: Meeting, user_id: int, status: str, reason: str = "") -> Attendance:
+    meeting = _locked(meeting)
+    if meeting.status not in (S.PUBLISHED, S.IN_PROGRESS):
+        raise Conflict(_("Chỉ điểm danh khi cuộc họp đã công bố hoặc đang họp."))
+    if status not in Attendance.Status.values:
+        raise Invalid(_("Trạng thái điểm danh không hợp lệ."), field="status")
+    is_guest = MeetingGuest.objects.filter(meeting=meeting, user_id=user_id).exists()
+    if _attendee_membership(meeting, user_id) is None and not is_guest:
+        raise NotFound(_("Người này không thuộc cuộc họp."))
+    if status == Attendance.Status.REMOTE and not meeting.remote_allowed:
+        raise Invalid(_("Cuộc họp này không cho phép dự trực tuyến."), field="status")
+    reason = (reason or "").strip()[:300]
+    if status == Attendance.Status.EXCUSED and not reason:
+        raise Invalid(_("Vắng có lý do cần ghi rõ lý do."), field="reason")
+    attendance, _created = Attendance.objects.get_or_create(meeting=meeting, user_id=user_id)
+    if attendance.status == status and attendance.reason == reason:
+        return attendance  # a repeated tap changes nothing and logs nothing
+    attendance.status, attendance.reason, attendance.recorded_by = status, reason, actor
+    attendance.save()
+    emit(meeting, "attendance.changed", patch=sections(meeting, "attendance", "quorum"), actor=actor,
+         user_id=user_id, status=status)
+    audit_record(actor=actor, action="attendance.set", meeting=meeting, data={"user_id": user_id, "status": status})
+    return attendance
+
+
+def attendance_check_in(*, actor, meeting: Meeting, remote: bool = False) -> Attendance:
+    status = Attendance.Status.REMOTE if remote else Attendance.Status.PRESENT
+    return attendance_set(actor=actor, meeting=meeting, user_id=actor.pk, status=status)
+
+
+# --- speakers -------------------------------------------------------------------------------
+
+def _speakers_changed(meeting: Meeting, actor, **info) -> None:
+    emit(meeting, "speakers.changed", patch=sections(meeting, "speakers"), actor=actor, **info)
+
+
+@transaction.atomic
+def speaker_request(*, actor, meeting: Meeting) -> SpeakerRequest:
+    meeting = _locked(meeting)
+    _require_in_progress(meeting)
+    existing = SpeakerRequest.objects.filter(
+        meeting=meeting, user=actor, status__in=[SpeakerRequest.Status.WAITING, SpeakerRequest.Status.SPEAKING]
+    ).first()
+    if existing:
+        return existing  # idempotent: a double tap does not queue twice
+    try:
+        with transaction.atomic():
+            request = SpeakerRequest.objects.create(meeting=meeting, user=actor, agenda_item_id=meeting.current_item_id)
+    except IntegrityError:
+        raise Conflict(_("Bạn đã đăng ký phát biểu.")) from None
+    _speakers_changed(meeting, actor, action="requested", user_id=actor.pk)
+    return request
+
+
+@transaction.atomic
+def speaker_withdraw(*, actor, meeting: Meeting) -> None:
+    meeting = _locked(meeting)
+    changed = SpeakerRequest.objects.filter(meeting=meeting, user=actor, status=SpeakerRequest.Status.WAITING).update(
+        status=SpeakerRequest.Status.WITHDRAWN, ended_at=timezone.now())
+    if changed:
+        _speakers_changed(meeting, actor, action="withdrawn", user_id=actor.pk)
+
+
+def _finish_current(meeting: Meeting, now) -> None:
+    SpeakerRequest.objects.filter(meeting=meeting, status=SpeakerRequest.Status.SPEAKING).update(
+        status=SpeakerRequest.Status.DONE, ended_at=now)
+
+
+@transaction.atomic
+def speaker_grant(*, actor, meeting: Meeting, request_id: int | None = None) -> SpeakerRequest | None:
+    """Give the floor to a waiting request (the first in line when request_id is None)."""
+    meeting = _locked(meeting)
+    _require_in_progress(meeting)
+    waiting = SpeakerRequest.objects.filter(meeting=meeting, status=SpeakerRequest.Status.WAITING)
+    request = waiting.filter(pk=request_id).first() if request_id is not None else waiting.order_by("requested_at", "id").first()
+    if request is None:
+        if request_id is not None:
+            raise NotFound(_("Không có yêu cầu phát biểu này trong hàng chờ."))
+        raise Conflict(_("Không còn ai trong danh sách chờ phát biểu."))
+    now = timezone.now()
+    _finish_current(meeting, now)
+    request.status, request.started_at = SpeakerRequest.Status.SPEAKING, now
+    request.save(update_fields=["status", "started_at"])
+    _speakers_changed(meeting, actor, action="granted", user_id=request.user_id)
+    return request
+
+
+@transaction.atomic
+def speaker_finish(*, actor, meeting: Meeting) -> None:
+    meeting = _locked(meeting)
+    if SpeakerRequest.objects.filter(meeting=meeting, status=SpeakerRequest.Status.SPEAKING).exists():
+        _finish_current(meeting, timezone.now())
+        _speakers_changed(meeting, actor, action="finished")
+
+
+@transaction.atomic
+def speaker_clear(*, actor, meeting: Meeting) -> None:
+    meeting = _locked(meeting)
+    changed = SpeakerRequest.objects.filter(meeting=meeting, status=SpeakerRequest.Status.WAITING).update(
+        status=SpeakerRequest.Status.WITHDRAWN, ended_at=timezone.now())
+    if changed:
+        _speakers_changed(meeting, actor, action="cleared")
+
+
+# --- people and devices ---------------------------------------------------------------------
+
+@transaction.atomic
+def membership_end(*, actor, membership: Membership) -> Membership:
+    """Remove someone from a committee; their open sockets in its meetings are closed."""
+    membership.is_active = False
+    membership.save(update_fields=["is_active"])
+    audit_record(actor=actor, action="membership.ended", committee=membership.committee, target=membership.user)
+    committee_id = membership.committee_id
+    user_id = membership.user_id
+    transaction.on_commit(lambda: notify_user(user_id, {"type": "membership.ended", "committee_id": committee_id}))
+    return membership
+
+
+@transaction.atomic
+def device_revoke(*, actor, device: Device) -> Device:
+    """Sign a tablet out: its session is deleted and its sockets are closed."""
+    from django.contrib.sessions.models import Session
+
+    device.revoked_at = timezone.now()
+    device.save(update_fields=["revoked_at"])
+    Session.objects.filter(session_key=device.session_key).delete()
+    audit_record(actor=actor, action="device.revoked", target=device, data={"user_id": device.user_id})
+    user_id, key = device.user_id, device.session_key
+    transaction.on_commit(lambda: notify_user(user_id, {"type": "session.ended", "session_key": key}))
+    return device

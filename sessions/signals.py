@@ -1,0 +1,29 @@
+"""Connect auth events to the real-time layer and the device list."""
+from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.dispatch import receiver
+from django.utils import timezone
+
+from sessions.events import notify_user
+from sessions.models import Device
+
+
+@receiver(user_logged_in)
+def _register_device(sender, request, user, **kwargs):
+    if request is None or not hasattr(request, "session"):
+        return
+    if not request.session.session_key:
+        request.session.save()
+    Device.objects.update_or_create(
+        session_key=request.session.session_key,
+        defaults={"user": user, "user_agent": request.META.get("HTTP_USER_AGENT", "")[:300], "revoked_at": None},
+    )
+
+
+@receiver(user_logged_out)
+def _close_sockets_on_logout(sender, request, user, **kwargs):
+    if user is None or request is None:
+        return
+    key = request.session.session_key
+    if key:
+        Device.objects.filter(session_key=key, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    notify_user(user.pk, {"type": "session.ended", "session_key": key or ""})

@@ -1,0 +1,57 @@
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from sessions.models import Committee, Membership
+from tests.factories import make_meeting, make_user
+from tests.servers import DaphneServer
+
+scaled = pytest.mark.skipif(
+    not (settings.DATABASES["default"]["ENGINE"].endswith("postgresql") and settings.REDIS_URL),
+    reason="needs DATABASE_URL (PostgreSQL) and REDIS_URL",
+)
+
+
+class Personas:
+    """A committee with chair, secretary, three members and an observer; and an outsider."""
+
+    def __init__(self):
+        self.committee = Committee.objects.create(name="Chi bộ Khu phố 1", place_name="Hà Nội")
+        self.chair = make_user("chair", "Nguyễn Văn Chủ")
+        self.secretary = make_user("secretary", "Lê Thị Thư")
+        self.members = [make_user(f"member{i}", f"Trần Văn Thành Viên {i}") for i in range(1, 4)]
+        self.member = self.members[0]
+        self.observer = make_user("observer", "Khách Quan Sát")
+        Membership.objects.create(committee=self.committee, user=self.chair, is_chair=True, title="Bí thư")
+        Membership.objects.create(committee=self.committee, user=self.secretary, is_secretary=True)
+        for m in self.members:
+            Membership.objects.create(committee=self.committee, user=m)
+        Membership.objects.create(committee=self.committee, user=self.observer, is_voting_member=False)
+        self.other_committee = Committee.objects.create(name="Chi bộ Khu phố 2")
+        self.outsider = make_user("outsider", "Người Ngoài")
+        Membership.objects.create(committee=self.other_committee, user=self.outsider, is_chair=True, is_secretary=True)
+        self.meeting = make_meeting(self.committee, self.secretary, chair=self.chair)
+
+    @property
+    def voters(self):
+        return [self.chair, self.secretary, *self.members]
+
+
+@pytest.fixture
+def personas(db):
+    return Personas()
+
+
+def session_cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+@pytest.fixture(scope="session")
+def daphne(django_db_setup, django_db_blocker):
+    """One real Daphne process for the whole run, on the test database."""
+    with django_db_blocker.unblock():
+        server = DaphneServer(PRESENCE_TTL_SECONDS=3).start()
+    yield server
+    server.stop()
