@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "sessions.apps.MeetingSessionsConfig",
     "documents",
     "voting",
+    "minutes",
     "frontend",
 ]
 

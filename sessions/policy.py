@@ -18,6 +18,7 @@ class Action(StrEnum):
     RUN = "run"                        # open/close, current item, speakers, polls
     SPEAK = "speak"                    # request to speak
     VOTE = "vote"                      # may be eligible for polls (eligibility is frozen per poll)
+    RECORD_VOTES = "record_votes"      # enter show-of-hands counts, record a vote for a member
     EDIT_MINUTES = "edit_minutes"
     SIGN_AS_SECRETARY = "sign_as_secretary"
     SIGN_AS_CHAIR = "sign_as_chair"
@@ -73,6 +74,7 @@ _MEETING_RULES: dict[Action, set[str]] = {
     Action.RUN: {R.CHAIR},
     Action.SPEAK: {R.MEMBER},
     Action.VOTE: {R.MEMBER},
+    Action.RECORD_VOTES: {R.SECRETARY},
     Action.EDIT_MINUTES: {R.SECRETARY, R.CHAIR},
     Action.SIGN_AS_SECRETARY: {R.SECRETARY},
     Action.SIGN_AS_CHAIR: {R.CHAIR},

@@ -21,6 +21,7 @@ EXPECTED = {
     A.EDIT_MINUTES:      (True,  True,     False, False,   False),
     A.SIGN_AS_SECRETARY: (False, True,     False, False,   False),
     A.SIGN_AS_CHAIR:     (True,  False,    False, False,   False),
+    A.RECORD_VOTES:      (False, True,     False, False,   False),
     A.MANAGE_COMMITTEE:  (False, False,    False, False,   False),
 }
 
