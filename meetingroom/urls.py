@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("frontend.urls")),
+    path("", include("frontend.urls_prepare")),
     path("", include("documents.urls")),
     path("", include("voting.urls")),
     path("", include("minutes.urls")),
