@@ -1,0 +1,94 @@
+"""Reads of documents: who may see which, snapshot sections, annotation lists."""
+from django.db.models import Prefetch
+
+from documents.models import Annotation, Document, DocumentVersion
+from sessions import policy
+from sessions.errors import NotFound
+from sessions.models import Meeting, Membership
+
+
+def is_meeting_guest_only(user, meeting: Meeting) -> bool:
+    """True when the user sees this meeting only as an invited guest (not a committee role)."""
+    return policy.meeting_roles(user, meeting) == {Membership.Role.OBSERVER} and policy.is_guest(user, meeting)
+
+
+def visible_documents(user, meeting: Meeting):
+    qs = Document.objects.filter(meeting=meeting).prefetch_related(
+        Prefetch("versions", queryset=DocumentVersion.objects.order_by("number")))
+    if is_meeting_guest_only(user, meeting):
+        qs = qs.filter(guest_visible=True)
+    return qs.order_by("agenda_item__position", "agenda_item_id", "position", "id")
+
+
+def document_for(user, document_id, action=policy.Action.VIEW) -> Document:
+    """A document the user may see (as `action` on its meeting); NotFound for anything else."""
+    try:
+        document = Document.objects.select_related("meeting__committee").get(pk=document_id)
+    except (Document.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+    policy.require(user, action, document.meeting)
+    if not document.guest_visible and is_meeting_guest_only(user, document.meeting):
+        raise NotFound()
+    return document
+
+
+def version_of(document: Document, number: int | None) -> DocumentVersion:
+    versions = document.versions.order_by("-number")
+    version = versions.first() if number is None else versions.filter(number=number).first()
+    if version is None:
+        raise NotFound()
+    return version
+
+
+def document_row(doc: Document) -> dict:
+    versions = list(doc.versions.all())
+    current = versions[-1] if versions else None
+    return {
+        "id": doc.pk, "title": doc.title, "agenda_item_id": doc.agenda_item_id,
+        "confidential": doc.confidential, "guest_visible": doc.guest_visible,
+        "version": current.number if current else 0, "pages": current.pages if current else 0,
+        "sha256": current.sha256 if current else "", "size": current.size if current else 0,
+        "versions": [{"number": v.number, "pages": v.pages, "uploaded_at": v.uploaded_at.isoformat()}
+                     for v in versions],
+    }
+
+
+def documents_section(meeting: Meeting) -> dict:
+    """Shared section: no titles, only what tells a tablet that something changed.
+
+    Shared sections go to every participant, guests included, so titles stay out of them;
+    each tablet reads its own list (personal section `document_list` or the JSON list view).
+    """
+    rows = Document.objects.filter(meeting=meeting).prefetch_related("versions")
+    out = {}
+    for doc in rows:
+        numbers = [v.number for v in doc.versions.all()]
+        out[str(doc.pk)] = {"id": doc.pk, "version": max(numbers, default=0), "agenda_item_id": doc.agenda_item_id,
+                            "confidential": doc.confidential, "guest_visible": doc.guest_visible}
+    return out
+
+
+def document_list(meeting: Meeting, user) -> list[dict]:
+    return [document_row(d) for d in visible_documents(user, meeting)]
+
+
+def presenting_section(meeting: Meeting) -> dict | None:
+    from documents.models import Presenting
+
+    p = Presenting.objects.filter(meeting=meeting).select_related("by").first()
+    if p is None:
+        return None
+    return {"document_id": p.document_id, "version": p.version, "page": p.page, "by": p.by_id,
+            "by_name": (p.by.get_full_name() or p.by.get_username()) if p.by else ""}
+
+
+def annotation_row(a: Annotation) -> dict:
+    return {"id": a.pk, "document_id": a.document_id, "page": a.page, "kind": a.kind, "text": a.text,
+            "rect": a.rect, "updated_at": a.updated_at.isoformat()}
+
+
+def my_annotations(meeting: Meeting, user) -> list[dict]:
+    if not user.is_authenticated:
+        return []
+    return [annotation_row(a) for a in
+            Annotation.objects.filter(user=user, document__meeting=meeting).order_by("document_id", "page", "id")]

@@ -1,0 +1,37 @@
+// Upload with a progress bar (XHR upload progress); the server's message is shown as is.
+(function () {
+  "use strict";
+  var T = {
+    vi: { sending: "Đang tải lên… ", done: "Đã tải lên. Đang làm mới danh sách…", failed: "Tải lên không thành công: ",
+          network: "Mất kết nối mạng khi tải lên. Vui lòng thử lại.", big: "Tệp quá lớn." },
+    en: { sending: "Uploading… ", done: "Uploaded. Refreshing the list…", failed: "Upload failed: ",
+          network: "Network error while uploading. Please try again.", big: "File too large." },
+  };
+  function t(k) { return T[document.documentElement.lang === "en" ? "en" : "vi"][k]; }
+
+  function wire(form) {
+    var bar = form.querySelector("progress"), status = form.querySelector('[role="status"]');
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var max = parseInt(document.getElementById("upload-form").dataset.maxBytes || "0", 10);
+      var file = form.querySelector('input[type="file"]').files[0];
+      if (file && max && file.size > max) { status.textContent = t("big"); return; }
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action);
+      xhr.setRequestHeader("X-CSRFToken", form.querySelector("[name=csrfmiddlewaretoken]").value);
+      bar.hidden = false; bar.value = 0;
+      xhr.upload.onprogress = function (e) {
+        if (e.lengthComputable) { bar.value = Math.round(100 * e.loaded / e.total); status.textContent = t("sending") + bar.value + "%"; }
+      };
+      xhr.onload = function () {
+        var body = {};
+        try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
+        if (xhr.status >= 200 && xhr.status < 300) { status.textContent = t("done"); location.reload(); }
+        else { bar.hidden = true; status.textContent = t("failed") + (body.message || xhr.status); status.className = "error"; }
+      };
+      xhr.onerror = function () { bar.hidden = true; status.textContent = t("network"); status.className = "error"; };
+      xhr.send(new FormData(form));
+    });
+  }
+  document.querySelectorAll("#upload-form, .version-form").forEach(wire);
+})();

@@ -1,0 +1,207 @@
+"""HTTP views for documents: parse, authorize (sessions.policy), call a service, shape the reply."""
+import functools
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from documents import selectors, services
+from sessions import policy
+from sessions.errors import DomainError, Invalid
+from sessions.models import Device, Meeting
+from sessions.policy import Action
+from sessions.selectors import agenda
+
+
+def _error(e: DomainError) -> JsonResponse:
+    body = {"code": e.code, "message": e.message}
+    if e.field:
+        body["field"] = e.field
+    return JsonResponse(body, status=e.http_status)
+
+
+def api(view):
+    """JSON endpoint: 401 instead of a login redirect, domain errors as {code, message}."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return JsonResponse({"code": "unauthenticated", "message": _("Vui lòng đăng nhập.")}, status=401)
+        try:
+            return view(request, *args, **kwargs)
+        except DomainError as e:
+            return _error(e)
+
+    return wrapper
+
+
+def _bool(request, name: str) -> bool:
+    return request.POST.get(name, "").lower() in ("1", "true", "on", "yes")
+
+
+def _int_or_none(value, field: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Invalid(_("Giá trị không hợp lệ."), field=field) from None
+
+
+def _uploaded_bytes(request) -> tuple[bytes, str]:
+    f = request.FILES.get("file")
+    if f is None:
+        raise Invalid(_("Chưa chọn tệp để tải lên."), field="file")
+    if f.size > settings.DOCUMENT_MAX_BYTES:
+        # Refuse before reading it into memory.
+        from documents.validation import check_size
+        check_size(f.size, settings.DOCUMENT_MAX_BYTES)
+    return f.read(), f.name or ""
+
+
+# --- preparing --------------------------------------------------------------------------------
+
+def manage_page(request, meeting_id: int):
+    if not request.user.is_authenticated:
+        from django.contrib.auth.views import redirect_to_login
+        return redirect_to_login(request.get_full_path())
+    try:
+        meeting = policy.meeting_for(request.user, meeting_id, Action.PREPARE)
+    except DomainError as e:
+        return HttpResponse(e.message, status=e.http_status)
+    return render(request, "documents/manage.html", {
+        "meeting": meeting, "items": agenda(meeting),
+        "documents": selectors.document_list(meeting, request.user),
+        "max_mb": settings.DOCUMENT_MAX_BYTES // (1024 * 1024), "max_bytes": settings.DOCUMENT_MAX_BYTES,
+    })
+
+
+@require_POST
+@api
+def upload(request, meeting_id: int):
+    meeting = policy.meeting_for(request.user, meeting_id, Action.PREPARE)
+    data, name = _uploaded_bytes(request)
+    document = services.document_upload(
+        actor=request.user, meeting=meeting, data=data, original_name=name, title=request.POST.get("title", ""),
+        agenda_item_id=_int_or_none(request.POST.get("agenda_item"), "agenda_item"),
+        confidential=_bool(request, "confidential"), guest_visible=_bool(request, "guest_visible"),
+    )
+    return JsonResponse({"document": selectors.document_row(document)}, status=201)
+
+
+@require_POST
+@api
+def add_version(request, document_id: int):
+    document = selectors.document_for(request.user, document_id, Action.PREPARE)
+    data, name = _uploaded_bytes(request)
+    services.document_add_version(actor=request.user, document=document, data=data, original_name=name)
+    return JsonResponse({"document": selectors.document_row(document)}, status=201)
+
+
+@require_POST
+@api
+def update(request, document_id: int):
+    document = selectors.document_for(request.user, document_id, Action.PREPARE)
+    fields = {}
+    if "title" in request.POST:
+        fields["title"] = request.POST["title"]
+    if "agenda_item" in request.POST:
+        fields["agenda_item_id"] = _int_or_none(request.POST["agenda_item"], "agenda_item")
+    for flag in ("confidential", "guest_visible"):
+        if flag in request.POST:
+            fields[flag] = _bool(request, flag)
+    services.document_update(actor=request.user, document=document, **fields)
+    return JsonResponse({"document": selectors.document_row(document)})
+
+
+@require_POST
+@api
+def delete(request, document_id: int):
+    document = selectors.document_for(request.user, document_id, Action.PREPARE)
+    services.document_delete(actor=request.user, document=document)
+    return JsonResponse({"deleted": document_id})
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+@require_GET
+@api
+def document_list(request, meeting_id: int):
+    meeting = policy.meeting_for(request.user, meeting_id)
+    return JsonResponse({"documents": selectors.document_list(meeting, request.user)})
+
+
+def _serve(request, document_id: int, *, download: bool) -> HttpResponse:
+    document = selectors.document_for(request.user, document_id)
+    served = services.document_open(actor=request.user, document=document, download=download,
+                                    version=_int_or_none(request.GET.get("v"), "v"))
+    response = HttpResponse(served.data, content_type="application/pdf")
+    disposition = "attachment" if download else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{served.filename}"'
+    response["X-Document-Version"] = str(served.version)
+    if served.confidential:
+        response["Cache-Control"] = "private, no-store, max-age=0"
+        response["Pragma"] = "no-cache"
+    else:
+        response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@require_GET
+@api
+def view_file(request, document_id: int):
+    return _serve(request, document_id, download=False)
+
+
+@require_GET
+@api
+def download_file(request, document_id: int):
+    return _serve(request, document_id, download=True)
+
+
+# --- offline pack -----------------------------------------------------------------------------
+
+@require_GET
+def service_worker(request):
+    from django.contrib.staticfiles import finders
+
+    path = finders.find("documents/sw.js")
+    with open(path, "rb") as f:
+        response = HttpResponse(f.read(), content_type="application/javascript; charset=utf-8")
+    response["Service-Worker-Allowed"] = "/"
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@require_GET
+def offline_pack(request, meeting_id: int):
+    """What a tablet may keep offline, and whether it must purge (checked on every contact)."""
+    def purge(reason: str, status: int = 200):
+        return JsonResponse({"purge": True, "reason": reason, "urls": []}, status=status)
+
+    if not request.user.is_authenticated:
+        return purge("signed_out", 401)
+    key = request.session.session_key or ""
+    if Device.objects.filter(session_key=key, revoked_at__isnull=False).exists():
+        return purge("device_revoked", 401)
+    try:
+        meeting = policy.meeting_for(request.user, meeting_id)
+    except DomainError:
+        return purge("not_participant", 404)
+    if meeting.status == Meeting.Status.CLOSED:
+        return purge("meeting_closed")
+    docs = [d for d in selectors.document_list(meeting, request.user) if not d["confidential"]]
+    expires = timezone.now() + timedelta(days=settings.OFFLINE_PACK_DAYS)
+    return JsonResponse({
+        "purge": False, "meeting_id": meeting.pk, "expires_at": int(expires.timestamp() * 1000),
+        "urls": [f"/meetings/{meeting.pk}/", f"/meetings/{meeting.pk}/documents.json"]
+                + [f"/documents/{d['id']}/view?v={d['version']}" for d in docs],
+        "never": [d["id"] for d in selectors.document_list(meeting, request.user) if d["confidential"]],
+    })
+
+
