@@ -1,0 +1,104 @@
+"""Polls, who has voted, and ballots — stored so that a secret ballot cannot be linked to a voter.
+
+Secret polls keep no ballot rows at all: a vote inserts VoterRecord(poll, user) and adds one to
+per-choice Tally counters in the same transaction. Neither table has a timestamp. Named polls
+also keep Ballot(poll, voter, choice) rows. See docs/decisions-voting.md.
+"""
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from sessions.models import AgendaItem, Committee, Meeting
+
+
+class Poll(models.Model):
+    class Kind(models.TextChoices):
+        MOTION = "motion", _("biểu quyết")
+        ELECTION = "election", _("bầu cử / nhân sự")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("soạn thảo")
+        OPEN = "open", _("đang biểu quyết")
+        CLOSED = "closed", _("đã kết thúc")
+        PUBLISHED = "published", _("đã công bố kết quả")
+        CANCELLED = "cancelled", _("đã hủy")
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="polls")
+    agenda_item = models.ForeignKey(AgendaItem, on_delete=models.PROTECT, related_name="polls")
+    title = models.CharField(_("nội dung biểu quyết"), max_length=500)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.MOTION)
+    candidates = models.JSONField(_("ứng cử viên"), default=list, blank=True)
+    seats = models.PositiveSmallIntegerField(_("số lượng cần bầu"), default=1)
+    secret = models.BooleanField(_("bỏ phiếu kín"), default=False)
+    analog = models.BooleanField(_("biểu quyết giơ tay / phiếu giấy"), default=False)
+    base = models.CharField(max_length=20, choices=Committee.MajorityBase.choices)
+    threshold = models.CharField(max_length=20, choices=Committee.Threshold.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    # Frozen when the poll opens.
+    eligible = models.JSONField(default=list, blank=True)
+    eligible_hash = models.CharField(max_length=64, blank=True)
+    convened = models.PositiveIntegerField(default=0)
+    quorum = models.JSONField(null=True, blank=True)
+    quorum_overridden = models.BooleanField(default=False)
+    # Analog polls: ballots collected as entered by the secretary (electronic: count of VoterRecord).
+    analog_ballots = models.PositiveIntegerField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("cuộc biểu quyết")
+        verbose_name_plural = _("cuộc biểu quyết")
+        ordering = ["meeting", "id"]
+        constraints = [
+            # One open poll per meeting keeps the tablets' screen simple and the chair's view clear.
+            models.UniqueConstraint(fields=["meeting"], condition=models.Q(status="open"), name="one_open_poll"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def choice_keys(self) -> list[str]:
+        if self.kind == self.Kind.MOTION:
+            return ["yes", "no", "abstain"]
+        return [str(i) for i in range(len(self.candidates))]
+
+
+class VoterRecord(models.Model):
+    """'This person has voted in this poll' — and nothing about what. No timestamp on purpose."""
+
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="voter_records")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    # SHA-256 of the client's per-submission token: a retry of the same tap is recognised
+    # without the server knowing (in a secret poll) what was chosen.
+    token_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["poll", "user"], name="one_vote_per_person_per_poll")]
+
+
+class Tally(models.Model):
+    """One counter per choice (motion) or candidate (election). No timestamp on purpose."""
+
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="tallies")
+    key = models.CharField(max_length=20)
+    votes = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["poll", "key"], name="one_tally_per_choice")]
+
+
+class Ballot(models.Model):
+    """A named (open) poll's individual vote. Never created for secret polls."""
+
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="ballots")
+    voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    choice = models.JSONField()   # "yes"/"no"/"abstain" or a list of candidate indices
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["poll", "voter"], name="one_ballot_per_voter")]

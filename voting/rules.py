@@ -1,0 +1,183 @@
+"""Voting rules as pure functions: who may vote, the base of a poll, thresholds, elections.
+
+Nothing here touches the database, so every rule is tested with worked examples and
+hypothesis properties (tests/test_voting_rules.py).
+"""
+import hashlib
+from dataclasses import dataclass, field
+
+from sessions.quorum import PRESENT_STATUSES, MemberStanding, is_convened
+
+# Values mirror sessions.models.Committee.MajorityBase / Threshold (kept as plain strings here).
+ALL_MEMBERS, PRESENT, VOTES_CAST = "all_members", "present", "votes_cast"
+MORE_THAN_HALF, TWO_THIRDS, PLURALITY = "more_than_half", "two_thirds", "plurality"
+BASES = (ALL_MEMBERS, PRESENT, VOTES_CAST)
+THRESHOLDS = (MORE_THAN_HALF, TWO_THIRDS, PLURALITY)
+
+YES, NO, ABSTAIN = "yes", "no", "abstain"
+MOTION_CHOICES = (YES, NO, ABSTAIN)
+MOTION_LABELS = {YES: "Tán thành", NO: "Không tán thành", ABSTAIN: "Không biểu quyết"}
+
+BASE_LABELS = {
+    ALL_MEMBERS: "tổng số đảng ủy viên được triệu tập",
+    PRESENT: "số thành viên có mặt khi mở biểu quyết",
+    VOTES_CAST: "số phiếu thu về",
+}
+THRESHOLD_LABELS = {
+    MORE_THAN_HALF: "quá nửa",
+    TWO_THIRDS: "ít nhất hai phần ba",
+    PLURALITY: "nhiều phiếu nhất",
+}
+ELECTION_BASE_LABEL = "số phiếu thu về"
+
+
+def eligible_voters(standings: list[MemberStanding]) -> list[int]:
+    """Voting members who count (24-QĐ/TW) and are present or remote, sorted by id."""
+    return sorted(m.user_id for m in standings if is_convened(m) and m.attendance in PRESENT_STATUSES)
+
+
+def eligible_hash(user_ids: list[int]) -> str:
+    """SHA-256 of the frozen voter list, printed in the minutes so the list can be checked later."""
+    return hashlib.sha256(",".join(str(i) for i in sorted(user_ids)).encode()).hexdigest()
+
+
+class QuorumNotReached(Exception):
+    pass
+
+
+def check_can_open(quorum_reached: bool, override: bool) -> bool:
+    """True when the opening overrides a missing quorum; raises when it may not open at all."""
+    if quorum_reached:
+        return False
+    if not override:
+        raise QuorumNotReached()
+    return True
+
+
+def base_count(base: str, *, convened: int, present: int, ballots: int) -> int:
+    if base == ALL_MEMBERS:
+        return convened
+    if base == PRESENT:
+        return present
+    if base == VOTES_CAST:
+        return ballots
+    raise ValueError(f"unknown base {base!r}")
+
+
+def meets_threshold(votes: int, base: int, threshold: str) -> bool:
+    """Whether `votes` out of `base` clears a fixed-ratio threshold (integer arithmetic only)."""
+    if base <= 0:
+        return False
+    if threshold == MORE_THAN_HALF:
+        return 2 * votes > base
+    if threshold == TWO_THIRDS:
+        return 3 * votes >= 2 * base
+    raise ValueError(f"{threshold!r} is not a ratio threshold")
+
+
+def percent(votes: int, base: int) -> float:
+    return round(100 * votes / base, 2) if base > 0 else 0.0
+
+
+def _pct_text(value: float) -> str:
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+@dataclass(frozen=True)
+class MotionResult:
+    counts: dict             # yes/no/abstain/not_voted
+    base: str
+    base_count: int
+    threshold: str
+    passed: bool
+    tie: bool
+    percents: dict           # choice → percent of base
+    outcome_text: str
+
+
+def motion_result(*, yes: int, no: int, abstain: int, eligible: int, convened: int, base: str,
+                  threshold: str) -> MotionResult:
+    ballots = yes + no + abstain
+    if min(yes, no, abstain) < 0 or ballots > eligible:
+        raise ValueError("counts must be non-negative and at most the number of eligible voters")
+    n = base_count(base, convened=convened, present=eligible, ballots=ballots)
+    tie = yes == no and ballots > 0
+    if threshold == PLURALITY:
+        passed = yes > no
+    else:
+        passed = meets_threshold(yes, n, threshold)
+    counts = {YES: yes, NO: no, ABSTAIN: abstain, "not_voted": eligible - ballots}
+    percents = {k: percent(v, n) for k, v in counts.items()}
+    if passed:
+        text = f"Thông qua với {yes}/{n} phiếu tán thành ({_pct_text(percents[YES])}%)."
+    elif tie:
+        text = f"Không thông qua: số phiếu tán thành và không tán thành bằng nhau ({yes}/{no})."
+    else:
+        text = f"Không thông qua: {yes}/{n} phiếu tán thành ({_pct_text(percents[YES])}%)."
+    return MotionResult(counts, base, n, threshold, passed, tie, percents, text)
+
+
+@dataclass(frozen=True)
+class ElectionResult:
+    votes: list[int]         # per candidate
+    ballots: int
+    base_count: int
+    elected: list[bool]
+    tie: bool                # a tie for the last seat: another round is needed
+    tied: list[int] = field(default_factory=list)
+    outcome_text: str = ""
+
+
+def election_result(*, candidates: list[str], votes: list[int], ballots: int, seats: int,
+                    threshold: str = MORE_THAN_HALF) -> ElectionResult:
+    """Elected: more than half of the ballots collected (unless plurality); most votes fill the seats.
+
+    A tie for the last seat elects none of the tied candidates and is reported, never broken.
+    """
+    if len(votes) != len(candidates) or seats < 1 or ballots < 0 or min(votes, default=0) < 0:
+        raise ValueError("bad election input")
+    if any(v > ballots for v in votes):
+        raise ValueError("a candidate cannot have more votes than ballots")
+    if threshold == PLURALITY:
+        passing = [i for i, v in enumerate(votes) if v > 0]
+    else:
+        passing = [i for i, v in enumerate(votes) if meets_threshold(v, ballots, threshold)]
+    passing.sort(key=lambda i: -votes[i])
+    elected_ids: list[int] = []
+    tied: list[int] = []
+    if len(passing) <= seats:
+        elected_ids = passing
+    else:
+        cutoff = votes[passing[seats - 1]]
+        above = [i for i in passing if votes[i] > cutoff]
+        at = [i for i in passing if votes[i] == cutoff]
+        if len(above) + len(at) <= seats:
+            elected_ids = above + at
+        else:
+            elected_ids, tied = above, at
+    elected = [i in elected_ids for i in range(len(candidates))]
+    names = [candidates[i] for i in sorted(elected_ids, key=lambda i: -votes[i])]
+    if names:
+        text = "Trúng cử: " + ", ".join(f"{candidates[i]} ({votes[i]}/{ballots} phiếu)"
+                                        for i in sorted(elected_ids, key=lambda i: -votes[i])) + "."
+    else:
+        text = "Không có ứng cử viên nào trúng cử."
+    if tied:
+        text += (" Các ứng cử viên " + ", ".join(candidates[i] for i in tied)
+                 + f" bằng phiếu nhau ({votes[tied[0]]} phiếu) cho vị trí cuối cùng: cần bầu lại.")
+    return ElectionResult(votes=list(votes), ballots=ballots, base_count=ballots, elected=elected,
+                          tie=bool(tied), tied=tied, outcome_text=text)
+
+
+def valid_election_choices(choices: list, n_candidates: int, seats: int) -> bool:
+    """A ballot marks at most `seats` distinct candidates (none marked is a blank, valid ballot)."""
+    return (
+        all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c < n_candidates for c in choices)
+        and len(set(choices)) == len(choices)
+        and len(choices) <= seats
+    )
+
+
+def valid_counts(counts: list[int], eligible: int) -> bool:
+    return all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts) and sum(counts) <= eligible

@@ -1,0 +1,352 @@
+"""Writes to polls. Each service is one transaction; lifecycle changes emit an event and audit.
+
+A ballot is deliberately NOT an event and NOT an audit entry: a logged row per ballot would
+carry a voter and a moment, which is exactly what a secret poll must not keep. Turnout reaches
+the tablets as a coalesced, unlogged counter (see voting/turnout.py).
+"""
+import hashlib
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import audit_record
+from sessions import selectors as session_selectors
+from sessions.errors import Conflict, DomainError, Invalid, NotFound
+from sessions.events import emit
+from sessions.models import AgendaItem, Attendance, Meeting, Membership
+from sessions.quorum import MemberStanding
+from voting import rules, turnout
+from voting.models import Ballot, Poll, Tally, VoterRecord
+
+P = Poll.Status
+
+
+class NotEligible(DomainError):
+    code = "not_eligible"
+    http_status = 403
+
+
+class PollClosed(DomainError):
+    code = "poll_closed"
+    http_status = 409
+
+
+class AlreadyVoted(DomainError):
+    code = "already_voted"
+    http_status = 409
+
+
+class QuorumMissing(DomainError):
+    code = "no_quorum"
+    http_status = 409
+
+
+def _poll_changed(poll: Poll, type: str, actor, **info) -> None:
+    emit(poll.meeting, type, patch={f"polls.{poll.pk}": _row(poll)}, actor=actor, poll_id=poll.pk, **info)
+
+
+def _row(poll: Poll) -> dict:
+    from voting.selectors import poll_row
+
+    return poll_row(poll)
+
+
+def _locked_poll(meeting: Meeting, poll_id: int) -> Poll:
+    poll = (Poll.objects.select_for_update(of=("self",)).select_related("meeting__committee")
+            .filter(pk=poll_id, meeting_id=meeting.pk).first())
+    if poll is None:
+        raise NotFound(_("Không tìm thấy cuộc biểu quyết."))
+    return poll
+
+
+def _require_meeting_running(meeting: Meeting) -> None:
+    if meeting.status != Meeting.Status.IN_PROGRESS:
+        raise Conflict(_("Cuộc họp chưa khai mạc hoặc đã kết thúc."))
+
+
+# --- creating and running -------------------------------------------------------------------
+
+@transaction.atomic
+def poll_create(*, actor, meeting: Meeting, agenda_item_id: int, title: str, kind: str = Poll.Kind.MOTION,
+                candidates: list[str] | None = None, seats: int = 1, secret: bool | None = None,
+                analog: bool = False, base: str | None = None, threshold: str | None = None) -> Poll:
+    if meeting.status == Meeting.Status.CLOSED:
+        raise Conflict(_("Cuộc họp đã kết thúc."))
+    item = AgendaItem.objects.filter(pk=agenda_item_id, meeting=meeting).first()
+    if item is None:
+        raise Invalid(_("Nội dung không thuộc chương trình của cuộc họp này."), field="agenda_item_id")
+    title = (title or "").strip()
+    if not title:
+        raise Invalid(_("Cần nhập nội dung biểu quyết."), field="title")
+    if kind not in Poll.Kind.values:
+        raise Invalid(_("Loại biểu quyết không hợp lệ."), field="kind")
+    committee = meeting.committee
+    candidates = [c.strip() for c in (candidates or []) if isinstance(c, str) and c.strip()]
+    if kind == Poll.Kind.ELECTION:
+        if len(candidates) < 1:
+            raise Invalid(_("Cần ít nhất một ứng cử viên."), field="candidates")
+        if len(set(candidates)) != len(candidates):
+            raise Invalid(_("Tên ứng cử viên bị trùng."), field="candidates")
+        if not 1 <= seats <= len(candidates):
+            raise Invalid(_("Số lượng cần bầu phải từ 1 đến số ứng cử viên."), field="seats")
+        base = rules.VOTES_CAST
+        threshold = threshold or rules.MORE_THAN_HALF
+    else:
+        candidates, seats = [], 1
+        base = base or committee.default_majority_base
+        threshold = threshold or committee.default_threshold
+    if base not in rules.BASES:
+        raise Invalid(_("Cơ sở tính tỷ lệ không hợp lệ."), field="base")
+    if threshold not in rules.THRESHOLDS:
+        raise Invalid(_("Ngưỡng thông qua không hợp lệ."), field="threshold")
+    if secret is None:
+        secret = kind == Poll.Kind.ELECTION  # personnel matters are secret by default
+    poll = Poll.objects.create(
+        meeting=meeting, agenda_item=item, title=title[:500], kind=kind, candidates=candidates, seats=seats,
+        secret=bool(secret), analog=bool(analog), base=base, threshold=threshold, created_by=actor,
+    )
+    poll.meeting = meeting
+    _poll_changed(poll, "poll.created", actor)
+    audit_record(actor=actor, action="poll.created", meeting=meeting, target=poll,
+                 data={"title": poll.title, "kind": kind, "secret": poll.secret, "analog": poll.analog})
+    return poll
+
+
+def _standings(meeting: Meeting) -> list[MemberStanding]:
+    attendance = {a.user_id: a.status for a in Attendance.objects.filter(meeting=meeting)}
+    voting = Membership.objects.filter(committee_id=meeting.committee_id, is_active=True, is_voting_member=True)
+    return [MemberStanding(m.user_id, m.status, attendance.get(m.user_id, Attendance.Status.ABSENT)) for m in voting]
+
+
+@transaction.atomic
+def poll_open(*, actor, meeting: Meeting, poll_id: int, override_quorum: bool = False) -> Poll:
+    # The meeting lock serialises opening against attendance changes, so the frozen voter list
+    # and the quorum are read from one consistent state.
+    meeting = Meeting.objects.select_for_update().select_related("committee").get(pk=meeting.pk)
+    _require_meeting_running(meeting)
+    poll = _locked_poll(meeting, poll_id)
+    if poll.status != P.DRAFT:
+        raise Conflict(_("Chỉ mở được cuộc biểu quyết đang soạn thảo."))
+    if Poll.objects.filter(meeting=meeting, status=P.OPEN).exists():
+        raise Conflict(_("Đang có một cuộc biểu quyết khác mở. Hãy kết thúc nó trước."))
+    quorum = session_selectors.quorum_for(meeting)
+    try:
+        overridden = rules.check_can_open(quorum.reached, override_quorum)
+    except rules.QuorumNotReached:
+        raise QuorumMissing(_("Chưa đủ số thành viên tối thiểu (%(present)s/%(required)s). "
+                              "Chủ trì có thể xác nhận mở biểu quyết.")
+                            % {"present": quorum.present, "required": quorum.required}) from None
+    eligible = rules.eligible_voters(_standings(meeting))
+    if not eligible:
+        raise Conflict(_("Không có thành viên nào có mặt và có quyền biểu quyết."))
+    poll.meeting = meeting
+    poll.status, poll.opened_at = P.OPEN, timezone.now()
+    poll.eligible, poll.eligible_hash = eligible, rules.eligible_hash(eligible)
+    poll.convened, poll.quorum, poll.quorum_overridden = quorum.convened, quorum.as_dict(), overridden
+    poll.save()
+    Tally.objects.bulk_create([Tally(poll=poll, key=k) for k in poll.choice_keys])
+    _poll_changed(poll, "poll.opened", actor, quorum_overridden=overridden)
+    audit_record(actor=actor, action="poll.opened", meeting=meeting, target=poll,
+                 data={"eligible": len(eligible), "eligible_hash": poll.eligible_hash,
+                       "quorum": quorum.as_dict(), "quorum_overridden": overridden})
+    return poll
+
+
+def _choice_keys(poll: Poll, choice) -> list[str]:
+    """Validate one ballot and return the tally keys it adds one to."""
+    if poll.kind == Poll.Kind.MOTION:
+        if choice not in rules.MOTION_CHOICES:
+            raise Invalid(_("Lựa chọn không hợp lệ."), field="choice")
+        return [choice]
+    if not isinstance(choice, list) or not rules.valid_election_choices(choice, len(poll.candidates), poll.seats):
+        raise Invalid(_("Phiếu bầu không hợp lệ: chọn tối đa %(n)s ứng cử viên khác nhau.") % {"n": poll.seats},
+                      field="choices")
+    return [str(c) for c in sorted(choice)]
+
+
+def _normal(poll: Poll, choice):
+    return sorted(choice) if poll.kind == Poll.Kind.ELECTION else choice
+
+
+def _poll_for_ballot(meeting: Meeting, poll_id: int) -> Poll:
+    # Ballots take a SHARE lock: they do not wait for each other, but closing (FOR UPDATE) waits
+    # for ballots in flight, and a ballot arriving after the close sees status "closed".
+    if connection.vendor == "postgresql":
+        poll = next(iter(Poll.objects.raw(
+            "SELECT * FROM voting_poll WHERE id = %s AND meeting_id = %s FOR SHARE", [poll_id, meeting.pk])), None)
+    else:
+        poll = Poll.objects.filter(pk=poll_id, meeting_id=meeting.pk).first()
+    if poll is None:
+        raise NotFound(_("Không tìm thấy cuộc biểu quyết."))
+    return poll
+
+
+@transaction.atomic
+def poll_vote(*, actor, meeting: Meeting, poll_id: int, choice, token: str | None = None,
+              recorded_by=None) -> dict:
+    """Cast one ballot. Returns {"poll_id", "voted": True, "changed": bool, "repeat": bool}."""
+    poll = _poll_for_ballot(meeting, poll_id)
+    if poll.status != P.OPEN:
+        raise PollClosed(_("Cuộc biểu quyết không mở hoặc đã kết thúc."))
+    if poll.analog:
+        raise Invalid(_("Cuộc biểu quyết này do thư ký nhập kết quả."))
+    if actor.pk not in poll.eligible:
+        raise NotEligible(_("Bạn không có trong danh sách biểu quyết của cuộc biểu quyết này."))
+    keys = _choice_keys(poll, choice)
+    token_hash = hashlib.sha256(token.encode()).hexdigest() if token else ""
+    try:
+        with transaction.atomic():
+            VoterRecord.objects.create(poll=poll, user=actor, recorded_by=recorded_by, token_hash=token_hash)
+    except IntegrityError:
+        return _repeat_vote(meeting, poll, actor, choice, keys, token_hash, recorded_by)
+    Tally.objects.filter(poll=poll, key__in=keys).update(votes=F("votes") + 1)
+    if not poll.secret:
+        Ballot.objects.create(poll=poll, voter=actor, choice=_normal(poll, choice), recorded_by=recorded_by)
+    turnout.schedule(meeting.pk, poll.pk)
+    return {"poll_id": poll.pk, "voted": True, "changed": False, "repeat": False}
+
+
+def _repeat_vote(meeting: Meeting, poll: Poll, actor, choice, keys, token_hash, recorded_by) -> dict:
+    if poll.secret:
+        # The server does not know the earlier choice; the same submission token means a retry.
+        record = VoterRecord.objects.get(poll=poll, user=actor)
+        if token_hash and record.token_hash == token_hash:
+            return {"poll_id": poll.pk, "voted": True, "changed": False, "repeat": True}
+        raise AlreadyVoted(_("Bạn đã bỏ phiếu trong cuộc biểu quyết kín này; phiếu đã được ghi nhận "
+                             "và không thể thay đổi."))
+    ballot = Ballot.objects.select_for_update().get(poll=poll, voter=actor)
+    if ballot.choice == _normal(poll, choice):
+        return {"poll_id": poll.pk, "voted": True, "changed": False, "repeat": True}
+    if not meeting.committee.allow_vote_change:
+        raise AlreadyVoted(_("Bạn đã biểu quyết; không thể thay đổi lựa chọn."))
+    old_keys = _choice_keys(poll, ballot.choice)
+    Tally.objects.filter(poll=poll, key__in=old_keys).update(votes=F("votes") - 1)
+    Tally.objects.filter(poll=poll, key__in=keys).update(votes=F("votes") + 1)
+    ballot.choice, ballot.recorded_by = _normal(poll, choice), recorded_by
+    ballot.save(update_fields=["choice", "recorded_by"])
+    return {"poll_id": poll.pk, "voted": True, "changed": True, "repeat": False}
+
+
+@transaction.atomic
+def poll_record_vote(*, actor, meeting: Meeting, poll_id: int, user_id: int, choice) -> dict:
+    """The secretary records the vote of a present member without a device (named polls only)."""
+    poll = Poll.objects.filter(pk=poll_id, meeting_id=meeting.pk).first()
+    if poll is None:
+        raise NotFound(_("Không tìm thấy cuộc biểu quyết."))
+    if poll.secret:
+        raise Invalid(_("Không thể ghi phiếu hộ trong cuộc bỏ phiếu kín."))
+    voter = session_selectors.user_by_id(user_id)
+    if voter is None or user_id not in poll.eligible:
+        raise NotEligible(_("Người này không có trong danh sách biểu quyết."), field="user_id")
+    result = poll_vote(actor=voter, meeting=meeting, poll_id=poll_id, choice=choice, recorded_by=actor)
+    if not result["repeat"]:
+        audit_record(actor=actor, action="poll.vote_recorded", meeting=meeting, target=poll,
+                     data={"user_id": user_id, "choice": _normal(poll, choice)})
+    return result
+
+
+@transaction.atomic
+def poll_record_counts(*, actor, meeting: Meeting, poll_id: int, counts: dict, ballots: int | None = None) -> Poll:
+    """Enter the counts of a show of hands or of paper ballots (analog polls, while open)."""
+    poll = _locked_poll(meeting, poll_id)
+    if not poll.analog:
+        raise Invalid(_("Chỉ nhập số liệu cho cuộc biểu quyết giơ tay / phiếu giấy."))
+    if poll.status != P.OPEN:
+        raise PollClosed(_("Cuộc biểu quyết không mở hoặc đã kết thúc."))
+    keys = poll.choice_keys
+    if set(counts) != set(keys):
+        raise Invalid(_("Cần nhập đủ số phiếu cho từng lựa chọn."), field="counts")
+    values = [counts[k] for k in keys]
+    eligible = len(poll.eligible)
+    if poll.kind == Poll.Kind.MOTION:
+        if not rules.valid_counts(values, eligible):
+            raise Invalid(_("Số phiếu phải không âm và tổng không vượt quá %(n)s người được biểu quyết.")
+                          % {"n": eligible}, field="counts")
+        ballots = sum(values)
+    else:
+        if not isinstance(ballots, int) or isinstance(ballots, bool) or not 0 <= ballots <= eligible:
+            raise Invalid(_("Số phiếu thu về phải từ 0 đến %(n)s.") % {"n": eligible}, field="ballots")
+        if not rules.valid_counts(values, 10**9) or any(v > ballots for v in values):
+            raise Invalid(_("Số phiếu của mỗi ứng cử viên phải không âm và không vượt quá số phiếu thu về."),
+                          field="counts")
+    for key, value in zip(keys, values):
+        Tally.objects.filter(poll=poll, key=key).update(votes=value)
+    poll.analog_ballots = ballots
+    poll.save(update_fields=["analog_ballots"])
+    audit_record(actor=actor, action="poll.counts_recorded", meeting=meeting, target=poll,
+                 data={"counts": dict(zip(keys, values)), "ballots": ballots})
+    return poll
+
+
+@transaction.atomic
+def poll_close(*, actor, meeting: Meeting, poll_id: int) -> Poll:
+    poll = _locked_poll(meeting, poll_id)
+    if poll.status != P.OPEN:
+        raise Conflict(_("Cuộc biểu quyết không ở trạng thái đang mở."))
+    if poll.analog and poll.analog_ballots is None:
+        raise Conflict(_("Thư ký chưa nhập kết quả giơ tay / phiếu giấy."))
+    poll.status, poll.closed_at = P.CLOSED, timezone.now()
+    poll.save(update_fields=["status", "closed_at"])
+    if poll.secret and not poll.analog:
+        _scrub_counter_history(poll)
+    from voting.selectors import poll_result
+
+    result = poll_result(poll)
+    _poll_changed(poll, "poll.closed", actor)
+    # Aggregates only: for a secret poll no entry anywhere carries one person's choice.
+    audit_record(actor=actor, action="poll.closed", meeting=meeting, target=poll,
+                 data={"counts": result["counts"], "eligible_hash": poll.eligible_hash})
+    return poll
+
+
+def _scrub_counter_history(poll: Poll) -> None:
+    """Rewrite the counters in the closing transaction.
+
+    In PostgreSQL every row version carries the id of the transaction that wrote it (xmin). While
+    the poll is open, a counter row's xmin is the last voter's transaction, which is also the xmin
+    of that voter's VoterRecord. Rewriting every counter here replaces those versions; VACUUM
+    after commit removes the dead ones.
+    """
+    Tally.objects.filter(poll=poll).update(votes=F("votes"))
+    if connection.vendor == "postgresql" and getattr(settings, "VOTING_VACUUM_AFTER_CLOSE", True):
+        def vacuum():
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("VACUUM voting_tally")
+            except Exception:  # a busy table is vacuumed by autovacuum later; the vote is safe
+                pass
+        transaction.on_commit(vacuum)
+
+
+@transaction.atomic
+def poll_publish(*, actor, meeting: Meeting, poll_id: int) -> Poll:
+    poll = _locked_poll(meeting, poll_id)
+    if poll.status != P.CLOSED:
+        raise Conflict(_("Chỉ công bố kết quả của cuộc biểu quyết đã kết thúc."))
+    poll.status, poll.published_at = P.PUBLISHED, timezone.now()
+    poll.save(update_fields=["status", "published_at"])
+    _poll_changed(poll, "poll.published", actor)
+    audit_record(actor=actor, action="poll.published", meeting=meeting, target=poll)
+    return poll
+
+
+@transaction.atomic
+def poll_cancel(*, actor, meeting: Meeting, poll_id: int) -> Poll:
+    poll = _locked_poll(meeting, poll_id)
+    if poll.status not in (P.DRAFT, P.OPEN, P.CLOSED):
+        raise Conflict(_("Không thể hủy cuộc biểu quyết này."))
+    was = poll.status
+    poll.status = P.CANCELLED
+    poll.save(update_fields=["status"])
+    _poll_changed(poll, "poll.cancelled", actor)
+    audit_record(actor=actor, action="poll.cancelled", meeting=meeting, target=poll, data={"was": was})
+    return poll
+
+
+def check_no_open_poll(meeting: Meeting) -> None:
+    """sessions.services.CLOSE_CHECKS hook: a meeting cannot close while a poll is open."""
+    if Poll.objects.filter(meeting=meeting, status=P.OPEN).exists():
+        raise Conflict(_("Còn cuộc biểu quyết đang mở. Hãy kết thúc biểu quyết trước khi bế mạc."))
