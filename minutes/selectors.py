@@ -1,0 +1,80 @@
+"""Reads for the minutes: the meeting record, the draft texts, the snapshot section."""
+from django.utils import timezone
+
+from minutes import assemble as asm
+from minutes.crdt import load_doc, section_texts
+from minutes.models import Minutes
+from sessions import selectors as ss
+from sessions.models import Event, Meeting, Membership
+
+
+def poll_records(meeting: Meeting) -> list[dict]:
+    """Poll results from the voting app, or none while it does not provide them yet."""
+    try:
+        from voting.selectors import meeting_poll_records
+    except ImportError:
+        return []
+    return list(meeting_poll_records(meeting))
+
+
+def event_log(meeting: Meeting, upto_seq: int | None = None):
+    qs = Event.objects.filter(meeting=meeting).order_by("seq")
+    if upto_seq is not None:
+        qs = qs.filter(seq__lte=upto_seq)
+    return qs.values_list("seq", "type", "data")
+
+
+def event_log_hash(meeting: Meeting, upto_seq: int) -> str:
+    return asm.event_log_hash(event_log(meeting, upto_seq).iterator())
+
+
+def local_time(dt) -> str:
+    return timezone.localtime(dt).strftime("%H giờ %M") if dt else ""
+
+
+def record(meeting: Meeting) -> asm.Assembled:
+    members = [
+        {"user_id": m.user_id, "name": ss.display_name(m.user), "title": m.title,
+         "voting": m.is_voting_member, "status": m.status}
+        for m in ss.committee_members(meeting)
+    ]
+    speakers = [{"agenda_item_id": s.agenda_item_id, "name": ss.display_name(s.user)}
+                for s in ss.speakers_done(meeting)]
+    info = {
+        "chair": ss.display_name(meeting.chair) if meeting.chair else "",
+        "secretary": ss.display_name(meeting.secretary) if meeting.secretary else "",
+        "closed_time": local_time(meeting.closed_at),
+    }
+    return asm.assemble(info=info, members=members, attendance=ss.attendance_map(meeting),
+                        agenda=ss.agenda(meeting), speakers=speakers, polls=poll_records(meeting))
+
+
+def chair_block(meeting: Meeting) -> tuple[str, str]:
+    """(upper line, role line) of the chair's signature block: T/M … BÍ THƯ for a Party secretary."""
+    title = ""
+    if meeting.chair_id:
+        m = Membership.objects.filter(committee_id=meeting.committee_id, user_id=meeting.chair_id).first()
+        title = (m.title if m else "").strip()
+    if title.lower().startswith("bí thư"):
+        return f"T/M {meeting.committee.name.upper()}", title.upper()
+    return "", "CHỦ TRÌ"
+
+
+def draft_texts(minutes: Minutes) -> dict[str, str]:
+    return section_texts(load_doc(bytes(minutes.ydoc)), [s["key"] for s in minutes.sections])
+
+
+def minutes_section(meeting: Meeting) -> dict:
+    m = Minutes.objects.filter(meeting=meeting).select_related("secretary_signed_by", "chair_signed_by").first()
+    if m is None:
+        return {"status": "none", "signed_by_secretary": None, "signed_by_chair": None, "sha256": None}
+    return {
+        "status": m.status,
+        "signed_by_secretary": ss.display_name(m.secretary_signed_by) if m.secretary_signed_by else None,
+        "signed_by_chair": ss.display_name(m.chair_signed_by) if m.chair_signed_by else None,
+        "sha256": m.pdf_sha256 if m.status == Minutes.Status.SIGNED else None,
+    }
+
+
+def signed_minutes_of(meeting: Meeting) -> Minutes | None:
+    return Minutes.objects.filter(meeting=meeting).exclude(pdf_path="").first()

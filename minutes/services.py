@@ -1,0 +1,216 @@
+"""Writes to the minutes: draft creation and CRDT updates, certificates, signing, publishing."""
+import os
+from pathlib import Path
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import audit_record
+from minutes import crdt, render, selectors, signing
+from minutes.models import CertificateAuthority, Minutes, SigningCredential
+from sessions.errors import Conflict, Invalid, NotFound
+from sessions.events import emit
+from sessions.models import Committee, Meeting
+from sessions.selectors import display_name
+from sessions.snapshot import sections
+
+MAX_UPDATE_BYTES = 256 * 1024
+S = Minutes.Status
+
+
+def collab_group(meeting_id: int) -> str:
+    return f"minutes.{meeting_id}"
+
+
+# --- the draft ------------------------------------------------------------------------------
+
+@transaction.atomic
+def minutes_open(*, actor, meeting: Meeting) -> Minutes:
+    """The meeting's minutes, assembled from the record the first time anyone opens them."""
+    existing = Minutes.objects.select_for_update().filter(meeting=meeting).first()
+    if existing is not None:
+        return existing
+    record = selectors.record(meeting)
+    doc = crdt.new_doc({s.key: s.text for s in record.sections})
+    minutes = Minutes.objects.create(
+        meeting=meeting, ydoc=doc.get_update(),
+        sections=[{"key": s.key, "title": s.title} for s in record.sections],
+    )
+    audit_record(actor=actor, action="minutes.draft_created", meeting=meeting, target=minutes)
+    return minutes
+
+
+def _locked(meeting: Meeting) -> Minutes:
+    minutes = Minutes.objects.select_for_update().filter(meeting=meeting).first()
+    if minutes is None:
+        raise NotFound(_("Biên bản chưa được tạo."))
+    return minutes
+
+
+@transaction.atomic
+def minutes_apply_update(*, actor, meeting: Meeting, update: bytes) -> Minutes:
+    """Merge one editor's CRDT update into the stored draft (row lock: one merge at a time)."""
+    if not update or len(update) > MAX_UPDATE_BYTES:
+        raise Invalid(_("Bản cập nhật rỗng hoặc quá lớn."), field="update")
+    minutes = _locked(meeting)
+    if minutes.frozen:
+        raise Conflict(_("Biên bản đã được ký, không thể sửa."))
+    doc = crdt.load_doc(bytes(minutes.ydoc))
+    try:
+        doc.apply_update(update)
+    except Exception:  # pycrdt raises plain ValueError/RuntimeError on garbage
+        raise Invalid(_("Bản cập nhật không hợp lệ."), field="update") from None
+    minutes.ydoc = doc.get_update()
+    minutes.revision += 1
+    minutes.save(update_fields=["ydoc", "revision", "updated_at"])
+    return minutes
+
+
+# --- certificates ---------------------------------------------------------------------------
+
+def _ca_for(committee: Committee) -> CertificateAuthority:
+    ca = CertificateAuthority.objects.select_for_update().filter(committee=committee).first()
+    if ca is None:
+        cert, key = signing.make_ca(committee.name)
+        ca = CertificateAuthority.objects.create(committee=committee, cert_pem=cert, key_pem_encrypted=key)
+    return ca
+
+
+@transaction.atomic
+def credential_issue(*, actor, committee: Committee, passphrase: str) -> SigningCredential:
+    ca = _ca_for(committee)
+    name = display_name(actor)
+    cert, key, not_after = signing.issue_certificate(
+        ca_cert_pem=ca.cert_pem, ca_key_pem=ca.key_pem_encrypted, common_name=name,
+        organisation=committee.name, passphrase=passphrase,
+    )
+    SigningCredential.objects.filter(user=actor, is_active=True).update(is_active=False)
+    cred = SigningCredential.objects.create(
+        user=actor, source=SigningCredential.Source.ORG_CA, subject_name=name, cert_pem=cert,
+        chain_pem=ca.cert_pem, key_pem_encrypted=key, not_after=not_after,
+    )
+    audit_record(actor=actor, action="signing.certificate_issued", committee=committee, target=cred)
+    return cred
+
+
+@transaction.atomic
+def credential_import(*, actor, data: bytes, password: str) -> SigningCredential:
+    imported = signing.import_pkcs12(data, password)
+    SigningCredential.objects.filter(user=actor, is_active=True).update(is_active=False)
+    cred = SigningCredential.objects.create(
+        user=actor, source=SigningCredential.Source.PKCS12, subject_name=imported.common_name,
+        cert_pem=imported.cert_pem, chain_pem=imported.chain_pem,
+        key_pem_encrypted=imported.key_pem_encrypted, not_after=imported.not_after,
+    )
+    audit_record(actor=actor, action="signing.certificate_imported", target=cred,
+                 data={"subject": imported.common_name})
+    return cred
+
+
+def active_credential(user) -> SigningCredential | None:
+    return SigningCredential.objects.filter(user=user, is_active=True).first()
+
+
+# --- signing --------------------------------------------------------------------------------
+
+def _store(meeting: Meeting, name: str, data: bytes) -> str:
+    """Write under PRIVATE_MEDIA_ROOT atomically; returns the path relative to it."""
+    rel = Path("minutes") / str(meeting.pk) / name
+    path = Path(settings.PRIVATE_MEDIA_ROOT) / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return str(rel)
+
+
+def read_pdf(minutes: Minutes) -> bytes:
+    return (Path(settings.PRIVATE_MEDIA_ROOT) / minutes.pdf_path).read_bytes()
+
+
+def _signer(actor, passphrase: str):
+    cred = active_credential(actor)
+    if cred is None:
+        raise Conflict(_("Bạn chưa có chứng thư ký số. Hãy tạo hoặc nhập chứng thư trước."))
+    if cred.not_after <= timezone.now():
+        raise Conflict(_("Chứng thư ký số của bạn đã hết hạn."))
+    return cred, signing.make_signer(cert_pem=cred.cert_pem, key_pem_encrypted=cred.key_pem_encrypted,
+                                     passphrase=passphrase, chain_pem=cred.chain_pem)
+
+
+def _announce(meeting: Meeting, actor, type_: str, **info) -> None:
+    emit(meeting, type_, patch=sections(meeting, "minutes"), actor=actor, **info)
+    group = collab_group(meeting.pk)
+    transaction.on_commit(lambda: _tell_editors(group, info.get("status", "")))
+
+
+def _tell_editors(group: str, status: str) -> None:
+    try:
+        async_to_sync(get_channel_layer().group_send)(group, {"type": "minutes.status", "status": status})
+    except Exception:  # editors learn it on their next update (refused) or reconnect
+        pass
+
+
+@transaction.atomic
+def minutes_sign_as_secretary(*, actor, meeting: Meeting, passphrase: str) -> Minutes:
+    """Freeze the draft: render the PDF from it and put the secretary's signature on it."""
+    minutes_open(actor=actor, meeting=meeting)
+    minutes = _locked(meeting)
+    if minutes.status != S.DRAFT:
+        raise Conflict(_("Thư ký đã ký biên bản này."))
+    cred, signer = _signer(actor, passphrase)
+    rendered = render.render_pdf(meeting, selectors.draft_texts(minutes))
+    now = timezone.now()
+    pdf = signing.sign(rendered.pdf, field_name=render.SECRETARY_FIELD, signer=signer,
+                       display_name=cred.subject_name, role="Thư ký",
+                       when_text=timezone.localtime(now).strftime("%d/%m/%Y %H:%M"),
+                       location=meeting.committee.place_name)
+    minutes.pdf_path = _store(meeting, f"bien-ban-{meeting.pk}-thu-ky.pdf", pdf)
+    minutes.pdf_sha256 = signing.sha256(pdf)
+    minutes.event_log_seq, minutes.event_log_sha256 = rendered.event_seq, rendered.event_hash
+    minutes.status = S.SECRETARY_SIGNED
+    minutes.secretary_signed_by, minutes.secretary_signed_at = actor, now
+    minutes.save()
+    _announce(meeting, actor, "minutes.signed", role="secretary", status=minutes.status)
+    audit_record(actor=actor, action="minutes.signed", meeting=meeting, target=minutes,
+                 data={"role": "secretary", "sha256": minutes.pdf_sha256, "credential": cred.pk})
+    return minutes
+
+
+@transaction.atomic
+def minutes_sign_as_chair(*, actor, meeting: Meeting, passphrase: str) -> Minutes:
+    """The chair's signature (incremental update) completes and publishes the minutes."""
+    minutes = _locked(meeting)
+    if minutes.status == S.DRAFT:
+        raise Conflict(_("Thư ký cần ký trước, sau đó chủ trì mới ký."))
+    if minutes.status == S.SIGNED:
+        raise Conflict(_("Biên bản đã được ký đầy đủ."))
+    cred, signer = _signer(actor, passphrase)
+    current = read_pdf(minutes)
+    if signing.sha256(current) != minutes.pdf_sha256:
+        raise Conflict(_("Tệp biên bản lưu trữ không khớp mã kiểm tra; không thể ký."))
+    now = timezone.now()
+    pdf = signing.sign(current, field_name=render.CHAIR_FIELD, signer=signer, display_name=cred.subject_name,
+                       role="Chủ trì", when_text=timezone.localtime(now).strftime("%d/%m/%Y %H:%M"),
+                       location=meeting.committee.place_name)
+    minutes.pdf_path = _store(meeting, f"bien-ban-{meeting.pk}.pdf", pdf)
+    minutes.pdf_sha256 = signing.sha256(pdf)
+    minutes.status = S.SIGNED
+    minutes.chair_signed_by, minutes.chair_signed_at = actor, now
+    minutes.save()
+    _announce(meeting, actor, "minutes.published", role="chair", status=minutes.status)
+    audit_record(actor=actor, action="minutes.signed", meeting=meeting, target=minutes,
+                 data={"role": "chair", "sha256": minutes.pdf_sha256, "credential": cred.pk})
+    audit_record(actor=actor, action="minutes.published", meeting=meeting, target=minutes,
+                 data={"sha256": minutes.pdf_sha256})
+    return minutes
+
+
+def trust_roots() -> list[str]:
+    """The organisation CAs. Chains inside imported PKCS#12 files are not trusted automatically:
+    anyone could import a file whose chain ends in a root of their own making."""
+    return list(CertificateAuthority.objects.values_list("cert_pem", flat=True))

@@ -1,0 +1,239 @@
+"""Keys, certificates, PAdES signing and validation of the minutes (pyHanko + cryptography).
+
+* An organisation CA per committee issues each signer a certificate. The signer's private key is
+  stored only encrypted with a passphrase the signer chooses (PKCS#8, scrypt/AES via
+  cryptography's BestAvailableEncryption); the server never keeps it in clear.
+* The CA's own key is encrypted with a key derived from SECRET_KEY (it only issues certificates;
+  it never signs minutes).
+* Signatures: PAdES baseline (ETSI.CAdES.detached), incremental updates, visible stamp in an
+  embedded Liberation Serif so Vietnamese names print and PDF/A stays valid.
+"""
+import hashlib
+import io
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone as dt_timezone
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from django.conf import settings
+from django.utils.translation import gettext as _
+from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.text import TextBoxStyle
+from pyhanko.sign import fields, signers
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.stamp import TextStampStyle
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from sessions.errors import Invalid
+
+STAMP_FONT = "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf"
+CERT_YEARS = 3
+
+
+# --- keys and certificates ------------------------------------------------------------------
+
+def _ca_passphrase() -> bytes:
+    return hashlib.sha256(b"minutes-ca-key:" + settings.SECRET_KEY.encode()).hexdigest().encode()
+
+
+def _encrypt_key(key, passphrase: bytes) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(passphrase),
+    ).decode()
+
+
+def decrypt_key(pem: str, passphrase: str | bytes):
+    if isinstance(passphrase, str):
+        passphrase = passphrase.encode()
+    try:
+        return serialization.load_pem_private_key(pem.encode(), password=passphrase)
+    except (ValueError, TypeError):
+        raise Invalid(_("Mật khẩu khóa ký không đúng."), field="passphrase") from None
+
+
+def _name(common_name: str, organisation: str) -> x509.Name:
+    attrs = [x509.NameAttribute(NameOID.COMMON_NAME, common_name[:64])]
+    if organisation:
+        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation[:64]))
+    return x509.Name(attrs)
+
+
+def make_ca(organisation: str) -> tuple[str, str]:
+    """(cert PEM, key PEM encrypted with the server-derived passphrase) of a new CA."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = _name(f"CA ký số – {organisation}", organisation)
+    now = datetime.now(dt_timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=365 * 20))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                     crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode(), _encrypt_key(key, _ca_passphrase())
+
+
+def issue_certificate(*, ca_cert_pem: str, ca_key_pem: str, common_name: str, organisation: str,
+                      passphrase: str) -> tuple[str, str, datetime]:
+    """(cert PEM, key PEM encrypted with the signer's passphrase, not_after)."""
+    if len(passphrase) < 8:
+        raise Invalid(_("Mật khẩu khóa ký phải có ít nhất 8 ký tự."), field="passphrase")
+    ca_cert = x509.load_pem_x509_certificate(ca_cert_pem.encode())
+    ca_key = decrypt_key(ca_key_pem, _ca_passphrase())
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(dt_timezone.utc)
+    not_after = now + timedelta(days=365 * CERT_YEARS)
+    cert = (
+        x509.CertificateBuilder().subject_name(_name(common_name, organisation)).issuer_name(ca_cert.subject)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5)).not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode(), _encrypt_key(key, passphrase.encode()), not_after
+
+
+@dataclass
+class Imported:
+    cert_pem: str
+    chain_pem: str
+    key_pem_encrypted: str
+    common_name: str
+    not_after: datetime
+
+
+def import_pkcs12(data: bytes, password: str) -> Imported:
+    """Read a PKCS#12 file; its key is kept encrypted with the same password."""
+    if not password:
+        raise Invalid(_("Nhập mật khẩu của tệp PKCS#12."), field="password")
+    try:
+        key, cert, extra = pkcs12.load_key_and_certificates(data, password.encode())
+    except (ValueError, TypeError):
+        raise Invalid(_("Không đọc được tệp PKCS#12 hoặc mật khẩu không đúng."), field="file") from None
+    if key is None or cert is None:
+        raise Invalid(_("Tệp PKCS#12 phải chứa khóa riêng và chứng thư."), field="file")
+    cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    pem = serialization.Encoding.PEM
+    return Imported(
+        cert_pem=cert.public_bytes(pem).decode(),
+        chain_pem="".join(c.public_bytes(pem).decode() for c in extra or []),
+        key_pem_encrypted=_encrypt_key(key, password.encode()),
+        common_name=str(cns[0].value) if cns else cert.subject.rfc4514_string(),
+        not_after=cert.not_valid_after_utc,
+    )
+
+
+def _asn1_certs(pem: str) -> list[asn1_x509.Certificate]:
+    certs = []
+    for block in pem.split("-----END CERTIFICATE-----"):
+        if "-----BEGIN CERTIFICATE-----" in block:
+            der = x509.load_pem_x509_certificate((block + "-----END CERTIFICATE-----").encode()).public_bytes(
+                serialization.Encoding.DER)
+            certs.append(asn1_x509.Certificate.load(der))
+    return certs
+
+
+def make_signer(*, cert_pem: str, key_pem_encrypted: str, passphrase: str, chain_pem: str = "") -> signers.Signer:
+    key = decrypt_key(key_pem_encrypted, passphrase)
+    key_der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    return signers.SimpleSigner(
+        signing_cert=_asn1_certs(cert_pem)[0], signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
+        cert_registry=SimpleCertificateStore.from_certs(_asn1_certs(chain_pem)),
+    )
+
+
+# --- signing and validating -----------------------------------------------------------------
+
+def sign(pdf: bytes, *, field_name: str, signer: signers.Signer, display_name: str, role: str,
+         when_text: str, location: str = "") -> bytes:
+    """Fill one empty signature field (PAdES, incremental update: earlier signatures stay valid)."""
+    meta = signers.PdfSignatureMetadata(
+        field_name=field_name, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
+        name=display_name, reason=role, location=location or None,
+    )
+    style = TextStampStyle(
+        stamp_text="Ký số bởi: %(name)s\n%(role)s\nThời gian: %(when)s",
+        text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(STAMP_FONT), font_size=9),
+        border_width=1, background=None,
+    )
+    out = io.BytesIO()
+    signers.PdfSigner(meta, signer, stamp_style=style).sign_pdf(
+        IncrementalPdfFileWriter(io.BytesIO(pdf)), output=out,
+        appearance_text_params={"name": display_name, "role": role, "when": when_text},
+    )
+    return out.getvalue()
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class SignatureReport:
+    field: str
+    signer: str
+    signed_at: datetime | None
+    intact: bool
+    valid: bool
+    trusted: bool
+    covers_whole_file: bool
+    modified_after: bool
+    summary: str
+
+
+def verify(pdf: bytes, trust_roots_pem: list[str]) -> tuple[list[SignatureReport], str | None]:
+    """Each signature read back from the file itself; (reports, error) — error when unreadable."""
+    roots = [c for pem in trust_roots_pem for c in _asn1_certs(pem)]
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        embedded = list(reader.embedded_signatures)
+    except Exception:  # any parse error means a damaged or non-PDF file
+        return [], _("Tệp bị hỏng hoặc không phải PDF hợp lệ.")
+    if not embedded:
+        return [], _("Tệp không có chữ ký số.")
+    reports = []
+    for sig in embedded:
+        try:
+            status = validate_pdf_signature(sig, ValidationContext(trust_roots=roots, allow_fetching=False))
+        except Exception:
+            reports.append(SignatureReport(sig.field_name, "", None, False, False, False, False, True,
+                                           _("Không kiểm tra được chữ ký (dữ liệu chữ ký hỏng).")))
+            continue
+        cert = status.signing_cert
+        cn = cert.subject.native.get("common_name", "") if cert is not None else ""
+        whole = status.coverage is not None and status.coverage.name == "ENTIRE_FILE"
+        modified = not status.intact or (
+            status.modification_level is not None and status.modification_level.name == "OTHER")
+        if not status.intact:
+            summary = _("Nội dung đã bị thay đổi sau khi ký — chữ ký KHÔNG còn giá trị.")
+        elif not status.valid:
+            summary = _("Chữ ký không hợp lệ.")
+        elif modified:
+            summary = _("Chữ ký hợp lệ nhưng tệp đã bị sửa đổi sau khi ký.")
+        else:
+            summary = _("Chữ ký hợp lệ, nội dung nguyên vẹn.")
+        reports.append(SignatureReport(
+            field=sig.field_name, signer=cn, signed_at=status.signer_reported_dt, intact=bool(status.intact),
+            valid=bool(status.valid), trusted=bool(status.trusted), covers_whole_file=whole,
+            modified_after=modified, summary=str(summary),
+        ))
+    return reports, None
