@@ -1,0 +1,403 @@
+"""Real-time fan-out benchmark: how fast and how completely meeting events reach every tablet.
+
+    .venv/bin/python bench/fanout.py                       # 1 meeting, 1000 tablets, 2 Daphne, 20 changes
+    .venv/bin/python bench/fanout.py --mode burst          # 200 events in 1 s, CHANNEL_CAPACITY=20
+    .venv/bin/python bench/fanout.py --mode meetings       # 100 meetings x 30 tablets on 2 Daphne
+
+Each run drops and recreates its own PostgreSQL database (mr_bench_fanout by default) and flushes
+its own Redis db (/8 by default; dbs 0 and 1 are refused). See bench/README.md for what is measured.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import re
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import common  # noqa: E402
+
+OVER_CAPACITY = re.compile(r"(\d+) of (\d+) channels over capacity in group meeting\.(\d+)")
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--mode", choices=("fanout", "burst", "meetings"), default="fanout")
+    p.add_argument("--clients", type=int, default=None,
+                   help="tablets (fanout/burst: in one meeting, default 1000; meetings: per meeting, default 30)")
+    p.add_argument("--meetings", type=int, default=100, help="meetings mode: number of meetings")
+    p.add_argument("--processes", type=int, default=2, help="Daphne processes")
+    p.add_argument("--client-processes", type=int, default=2, help="worker processes holding the client sockets")
+    p.add_argument("--changes", type=int, default=20, help="current-item changes per meeting")
+    p.add_argument("--interval", type=float, default=None,
+                   help="seconds between a chair's changes (default 0.2; 1.0 in meetings mode)")
+    p.add_argument("--burst-events", type=int, default=200, help="burst mode: events issued within one second")
+    p.add_argument("--burst-sockets", type=int, default=10, help="burst mode: chair sockets issuing the burst")
+    p.add_argument("--capacity", type=int, default=None,
+                   help="CHANNEL_CAPACITY for the Daphne processes (default 20 in burst mode, else settings)")
+    p.add_argument("--presence-ttl", type=int, default=30, help="PRESENCE_TTL_SECONDS (tick = ttl/3)")
+    p.add_argument("--no-bare", action="store_true", help="skip the bare websockets baseline")
+    p.add_argument("--db", default="mr_bench_fanout")
+    p.add_argument("--pg", default=common.DEFAULT_PG, help="PostgreSQL server URL (no database name)")
+    p.add_argument("--redis-url", default=common.DEFAULT_REDIS)
+    p.add_argument("--var-dir", default="/tmp/var-bench")
+    p.add_argument("--json", default=None, help="also write the report as JSON to this file")
+    a = p.parse_args(argv)
+    if a.clients is None:
+        a.clients = 30 if a.mode == "meetings" else 1000
+    if a.interval is None:
+        a.interval = 1.0 if a.mode == "meetings" else 0.2
+    if a.capacity is None and a.mode == "burst":
+        a.capacity = 20
+    return a
+
+
+def _epoch(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()
+
+
+# --- analysis (pure) ----------------------------------------------------------------------------
+
+def analyze(results: list[dict], sends: dict, finals: dict[int, int]) -> dict:
+    """Per-client completeness and latency.
+
+    results: one dict per client (Client.result()); sends: (meeting_id, seq) → {"t_send", "t_ok", "at"};
+    finals: meeting_id → last seq every client must hold. A client is complete when the seqs it
+    received are exactly base+1..final, each once, in order.
+    """
+    lat_send, lat_ok, lat_at = [], [], []
+    lost = incomplete = failed = gaps = repeats = 0
+    for r in results:
+        if r["error"]:
+            failed += 1
+        final = finals[r["meeting_id"]]
+        seqs = [s for s, _ in r["events"]]
+        expected = list(range(r["base_seq"] + 1, final + 1)) if r["base_seq"] >= 0 else []
+        if seqs != expected:
+            incomplete += 1
+            lost += len(set(expected) - set(seqs))
+        gaps += r["gaps"]
+        repeats += r["repeats"]
+        for seq, t in r["events"]:
+            sent = sends.get((r["meeting_id"], seq))
+            if sent:
+                lat_send.append(t - sent["t_send"])
+                lat_ok.append(t - sent["t_ok"])
+                lat_at.append(t - sent["at"])
+    return {
+        "clients": len(results), "failed_clients": failed, "incomplete_clients": incomplete,
+        "events_lost": lost, "gaps_seen": gaps, "repeats_seen": repeats,
+        "latency_ms": common.summarize_ms(lat_send),
+        "latency_after_ok_ms": common.summarize_ms(lat_ok),
+        "latency_after_insert_ms": common.summarize_ms(lat_at),
+    }
+
+
+# --- scenarios ------------------------------------------------------------------------------------
+
+def client_specs(servers, meeting_id: int, cookies: list[str], offset: int = 0) -> list[dict]:
+    return [{"url": f"{servers[(i + offset) % len(servers)].ws}/ws/meetings/{meeting_id}/", "cookie": cookie,
+             "origin": servers[(i + offset) % len(servers)].http, "meeting_id": meeting_id}
+            for i, cookie in enumerate(cookies)]
+
+
+async def chair_changes(chair: common.Controller, meeting_id: int, items: list[int], changes: int,
+                        interval: float, start_delay: float = 0.0) -> dict:
+    """The chair moves the current item `changes` times, one every `interval` s; returns sends."""
+    await asyncio.sleep(start_delay)
+    sends = {}
+    for k in range(changes):
+        t0 = time.time()
+        target = items[(k + 1) % len(items)]
+        reply = await chair.request("agenda.current", {"item_id": target})
+        if reply["type"] != "ok":
+            raise RuntimeError(f"agenda.current refused: {reply}")
+        seq = await _own_event(chair, lambda e: e["data"]["patch"].get("current_item") == target)
+        event = chair.events[seq]
+        sends[(meeting_id, seq)] = {"t_send": t0, "t_ok": reply["_recv"], "at": _epoch(event["at"])}
+        await asyncio.sleep(max(0.0, t0 + interval - time.time()))
+    return sends
+
+
+async def _own_event(ctrl: common.Controller, match, timeout: float = 15) -> int:
+    """The highest-numbered not-yet-claimed event on this socket that matches."""
+    deadline = time.monotonic() + timeout
+    claimed = ctrl.__dict__.setdefault("_claimed", set())
+    while time.monotonic() < deadline:
+        for seq in sorted(ctrl.events, reverse=True):
+            if seq not in claimed and match(ctrl.events[seq]):
+                claimed.add(seq)
+                return seq
+        await asyncio.sleep(0.002)
+    raise TimeoutError("the chair never received its own event")
+
+
+async def measure_ours(servers, meeting_id, pop, items, args) -> dict:
+    specs = client_specs(servers, meeting_id, pop.member_cookies[: args.clients])
+    workers = common.Workers(specs, args.client_processes)
+    try:
+        ready = await workers.ready()
+        if ready["failed"]:
+            return {"error": f"{ready['failed']} clients failed to connect: {ready['errors']}"}
+        chair = await common.Controller.connect(f"{servers[0].ws}/ws/meetings/{meeting_id}/",
+                                                pop.chair_cookies[0], servers[0].http)
+        settle = await workers.quiesce()
+        base = chair.seq
+        sends = await chair_changes(chair, meeting_id, items, args.changes, args.interval)
+        final = base + args.changes
+        results = await workers.collect({meeting_id: final})
+        await chair.close()
+    finally:
+        await workers.close()
+    report = analyze(results, sends, {meeting_id: final})
+    report.update(connect_seconds=ready["seconds"], settle_seconds=round(settle, 2), events=len(sends))
+    return report
+
+
+async def measure_bare(args) -> dict:
+    port = common.free_port()
+    proc = common.start_bare_server(port)
+    try:
+        url, origin = f"ws://127.0.0.1:{port}", f"http://127.0.0.1:{port}"
+        specs = [{"url": url + "/ws", "cookie": None, "origin": origin, "meeting_id": 0}] * args.clients
+        workers = common.Workers(specs, args.client_processes)
+        try:
+            ready = await workers.ready()
+            if ready["failed"]:
+                return {"error": f"{ready['failed']} clients failed to connect: {ready['errors']}"}
+            ctrl = await common.Controller.connect(url + "/control", None, origin, hello=False)
+            settle = await workers.quiesce(quiet=0.5)
+            sends = {}
+            for k in range(1, args.changes + 1):
+                t0 = time.time()
+                reply = await ctrl.request("broadcast", {"seq": k, "item": k % 2 + 1})
+                seq = await _own_event(ctrl, lambda e, k=k: e["seq"] == k)
+                sends[(0, seq)] = {"t_send": t0, "t_ok": reply["_recv"], "at": _epoch(ctrl.events[seq]["at"])}
+                await asyncio.sleep(max(0.0, t0 + args.interval - time.time()))
+            results = await workers.collect({0: args.changes})
+            await ctrl.close()
+        finally:
+            await workers.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    report = analyze(results, sends, {0: args.changes})
+    report.update(connect_seconds=ready["seconds"], settle_seconds=round(settle, 2), events=len(sends))
+    return report
+
+
+def _log_offsets(servers) -> list[int]:
+    return [s.log_path.stat().st_size if s.log_path.exists() else 0 for s in servers]
+
+
+def _dropped_since(servers, offsets, meeting_id: int) -> dict:
+    """channels_redis's own count of group messages it refused (a process queue over capacity)."""
+    group_messages = sockets = 0
+    for server, offset in zip(servers, offsets):
+        with open(server.log_path, "rb") as f:
+            f.seek(offset)
+            text = f.read().decode(errors="replace")
+        for over, total, mid in OVER_CAPACITY.findall(text):
+            if int(mid) == meeting_id:
+                group_messages += int(over)
+                sockets += round(int(over) * int(total) / len(servers))
+    return {"group_messages_dropped": group_messages, "socket_deliveries_dropped_approx": sockets}
+
+
+async def run_burst(servers, meeting_id, pop, items, args) -> dict:
+    specs = client_specs(servers, meeting_id, pop.member_cookies[: args.clients])
+    workers = common.Workers(specs, args.client_processes)
+    try:
+        ready = await workers.ready()
+        if ready["failed"]:
+            return {"error": f"{ready['failed']} clients failed to connect: {ready['errors']}"}
+        chairs = [await common.Controller.connect(f"{servers[j % len(servers)].ws}/ws/meetings/{meeting_id}/",
+                                                  pop.chair_cookies[j], servers[j % len(servers)].http)
+                  for j in range(args.burst_sockets)]
+        settle = await workers.quiesce()
+        base = max(c.seq for c in chairs)
+        n = args.burst_events
+        targets = items[1: n + 1]  # distinct items, none current: every request makes one event
+        offsets = _log_offsets(servers)
+        t_start = time.time()
+        t_send: dict[int, float] = {}
+
+        async def fire(j: int):
+            futures = []
+            for i in range(j, n, len(chairs)):
+                await asyncio.sleep(max(0.0, t_start + i / n - time.time()))
+                t_send[targets[i]] = time.time()
+                futures.append(await chairs[j].send("agenda.current", {"item_id": targets[i]}))
+            return await asyncio.gather(*futures)
+
+        replies = [r for rs in await asyncio.gather(*(fire(j) for j in range(len(chairs)))) for r in rs]
+        issued_seconds = time.time() - t_start
+        refused = [r for r in replies if r["type"] != "ok"]
+        final = base + n - len(refused)
+        deadline = time.monotonic() + 30
+        while chairs[0].seq < final and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        committed_seconds = time.time() - t_start
+        sends = {}
+        for seq, e in list(chairs[0].events.items()):
+            item = e["data"]["patch"].get("current_item")
+            if seq > base and item in t_send:
+                sends[(meeting_id, seq)] = {"t_send": t_send[item], "t_ok": t_send[item], "at": _epoch(e["at"])}
+        results = await workers.collect({meeting_id: final}, timeout=max(30, args.presence_ttl))
+        done_seconds = max((r["events"][-1][1] for r in results if r["events"]), default=t_start) - t_start
+        dropped = _dropped_since(servers, offsets, meeting_id)
+        for c in chairs:
+            await c.close()
+    finally:
+        await workers.close()
+    report = analyze(results, sends, {meeting_id: final})
+    report.update(connect_seconds=ready["seconds"], settle_seconds=round(settle, 2), events=final - base,
+                  refused=len(refused), refused_sample=[r["content"] for r in refused[:3]],
+                  issued_seconds=round(issued_seconds, 3), committed_seconds=round(committed_seconds, 3),
+                  all_delivered_seconds=round(done_seconds, 3), capacity=args.capacity, **dropped)
+    return report
+
+
+async def run_meetings(servers, meetings, args) -> dict:
+    """meetings: list of (meeting_id, population, items)."""
+    specs = []
+    for index, (mid, pop, _) in enumerate(meetings):
+        specs += client_specs(servers, mid, pop.member_cookies[: args.clients], offset=index)
+    workers = common.Workers(specs, args.client_processes)
+    try:
+        ready = await workers.ready()
+        if ready["failed"]:
+            return {"error": f"{ready['failed']} clients failed to connect: {ready['errors']}"}
+        chairs = []
+        for index, (mid, pop, _) in enumerate(meetings):
+            s = servers[index % len(servers)]
+            chairs.append(await common.Controller.connect(f"{s.ws}/ws/meetings/{mid}/", pop.chair_cookies[0], s.http))
+        settle = await workers.quiesce()
+        bases = {mid: c.seq for (mid, _, _), c in zip(meetings, chairs)}
+        rng = random.Random(7)
+        t0 = time.time()
+        parts = await asyncio.gather(*(
+            chair_changes(c, mid, items, args.changes, args.interval, start_delay=rng.uniform(0, args.interval))
+            for (mid, _, items), c in zip(meetings, chairs)))
+        run_seconds = time.time() - t0
+        sends = {k: v for part in parts for k, v in part.items()}
+        finals = {mid: bases[mid] + args.changes for mid in bases}
+        results = await workers.collect(finals)
+        for c in chairs:
+            await c.close()
+    finally:
+        await workers.close()
+    report = analyze(results, sends, finals)
+    report.update(connect_seconds=ready["seconds"], settle_seconds=round(settle, 2), events=len(sends),
+                  meetings=len(meetings), run_seconds=round(run_seconds, 2),
+                  events_per_second=round(len(sends) / run_seconds, 1))
+    return report
+
+
+# --- driver ---------------------------------------------------------------------------------------
+
+def machine() -> dict:
+    import os
+    import platform
+
+    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+                 platform.processor())
+    mem = next((line.split()[1] for line in open("/proc/meminfo") if line.startswith("MemTotal")), "0")
+    return {"nproc": os.cpu_count(), "cpu": model, "mem_gib": round(int(mem) / 2**20, 1),
+            "python": platform.python_version()}
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    total_sockets = args.clients * (args.meetings if args.mode == "meetings" else 1) + 200
+    nofile = common.raise_nofile(4 * total_sockets + 1024)
+    Path(args.var_dir).mkdir(parents=True, exist_ok=True)
+    database_url = common.recreate_database(args.pg, args.db)
+    common.flush_redis(args.redis_url)
+    common.setup_django(database_url, args.redis_url, args.var_dir)
+    common.migrate()
+
+    server_env = {"PRESENCE_TTL_SECONDS": args.presence_ttl, "LOG_LEVEL": "INFO"}
+    if args.capacity:
+        server_env["CHANNEL_CAPACITY"] = args.capacity
+    report = {"mode": args.mode, "machine": machine(), "nofile": nofile,
+              "config": {k: v for k, v in vars(args).items() if k not in ("pg", "json")}}
+    started = time.time()
+
+    if args.mode == "meetings":
+        meetings = []
+        for m in range(args.meetings):
+            meeting, pop = common.make_committee(f"Chi bộ {m + 1}", args.clients, prefix=f"m{m}u")
+            meetings.append((meeting.pk, pop, common.agenda_ids(meeting)))
+    else:
+        items = args.burst_events + 1 if args.mode == "burst" else 3
+        meeting, pop = common.make_committee("Đảng ủy phường (đo tải)", args.clients, prefix="u", items=items,
+                                             chair_sessions=args.burst_sockets if args.mode == "burst" else 1)
+        item_ids = common.agenda_ids(meeting)
+    report["setup_seconds"] = round(time.time() - started, 1)
+
+    servers = common.start_daphnes(args.processes, **server_env)
+    try:
+        if args.mode == "fanout":
+            report["ours"] = asyncio.run(measure_ours(servers, meeting.pk, pop, item_ids, args))
+        elif args.mode == "burst":
+            report["ours"] = asyncio.run(run_burst(servers, meeting.pk, pop, item_ids, args))
+        else:
+            report["ours"] = asyncio.run(run_meetings(servers, meetings, args))
+    finally:
+        for s in servers:
+            s.stop()
+    if args.mode == "fanout" and not args.no_bare:
+        report["bare"] = asyncio.run(measure_bare(args))
+        ours, bare = report["ours"].get("latency_ms", {}), report["bare"].get("latency_ms", {})
+        if ours.get("p99") and bare.get("p99"):
+            report["p99_ratio"] = round(ours["p99"] / bare["p99"], 2)
+    report["total_seconds"] = round(time.time() - started, 1)
+    print_report(report)
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    return report
+
+
+def print_report(report: dict) -> None:
+    m = report["machine"]
+    print(f"\n== fan-out benchmark, mode={report['mode']} ==")
+    print(f"machine: {m['nproc']} CPU ({m['cpu']}), {m['mem_gib']} GiB, Python {m['python']}; "
+          f"open-files limit {report['nofile']}")
+    c = report["config"]
+    print(f"config: clients={c['clients']} daphne={c['processes']} client-processes={c['client_processes']} "
+          f"changes={c['changes']} interval={c['interval']}s capacity={c['capacity'] or 'default'}")
+    for name in ("ours", "bare"):
+        r = report.get(name)
+        if not r:
+            continue
+        if "error" in r:
+            print(f"{name}: ERROR {r['error']}")
+            continue
+        lat = r["latency_ms"]
+        print(f"{name:5s} clients={r['clients']} events={r['events']} lost={r['events_lost']} "
+              f"incomplete={r['incomplete_clients']} failed={r['failed_clients']} gaps={r['gaps_seen']} "
+              f"repeats={r['repeats_seen']} connect={r['connect_seconds']}s settle={r['settle_seconds']}s")
+        print(f"      latency send→receipt ms: p50={lat['p50']} p95={lat['p95']} p99={lat['p99']} max={lat['max']}"
+              f"  (n={lat['n']})")
+        for key, label in (("latency_after_ok_ms", "ok-reply→receipt"), ("latency_after_insert_ms", "insert→receipt")):
+            lat = r[key]
+            print(f"      latency {label} ms: p50={lat['p50']} p95={lat['p95']} p99={lat['p99']} max={lat['max']}")
+        for key in ("refused", "issued_seconds", "committed_seconds", "all_delivered_seconds",
+                    "group_messages_dropped", "socket_deliveries_dropped_approx", "meetings", "run_seconds",
+                    "events_per_second"):
+            if key in r:
+                print(f"      {key}: {r[key]}")
+    if "p99_ratio" in report:
+        print(f"p99 ratio ours/bare: {report['p99_ratio']}")
+    print(f"setup {report['setup_seconds']}s, total {report['total_seconds']}s")
+
+
+if __name__ == "__main__":
+    main()
