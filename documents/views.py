@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -141,8 +142,7 @@ def _serve(request, document_id: int, *, download: bool) -> HttpResponse:
     served = services.document_open(actor=request.user, document=document, download=download,
                                     version=_int_or_none(request.GET.get("v"), "v"))
     response = HttpResponse(served.data, content_type="application/pdf")
-    disposition = "attachment" if download else "inline"
-    response["Content-Disposition"] = f'{disposition}; filename="{served.filename}"'
+    response["Content-Disposition"] = content_disposition_header(download, served.filename)
     response["X-Document-Version"] = str(served.version)
     if served.confidential:
         response["Cache-Control"] = "private, no-store, max-age=0"
