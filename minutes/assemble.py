@@ -75,7 +75,9 @@ def group_attendance(members: list[dict], attendance: dict[str, dict]) -> dict:
             excused.append(row)
         else:
             absent.append(row)
-    convened = len(present) + len(remote) + len(excused) + len(absent)
+    # §9.3 also leaves out members excused for the whole meeting with an approved reason; they
+    # are still listed as "vắng có lý do".
+    convened = len(present) + len(remote) + len(absent)
     return {
         "convened": convened, "present_count": len(present) + len(remote),
         "present": present, "remote": remote, "excused": excused, "absent": absent,
@@ -107,7 +109,10 @@ def poll_lines(poll: dict) -> dict:
     if poll.get("quorum_overridden"):
         rule += " (chủ trì cho biểu quyết khi chưa đủ số đại biểu; đã ghi nhật ký)"
     counts = poll.get("counts") or {}
-    count_rows = [(COUNT_LABELS.get(k, k), v) for k, v in counts.items() if isinstance(v, (int, float))]
+    option_labels = {o.get("label") for o in poll.get("options") or []}
+    # A motion's options repeat its yes/no/abstain counts: print each number once.
+    count_rows = [(COUNT_LABELS.get(k, k), v) for k, v in counts.items()
+                  if isinstance(v, (int, float)) and COUNT_LABELS.get(k, k) not in option_labels]
     order = list(COUNT_LABELS.values())
     count_rows.sort(key=lambda r: order.index(r[0]) if r[0] in order else len(order))
     options = [

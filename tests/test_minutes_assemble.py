@@ -40,12 +40,13 @@ def test_it_groups_attendance_by_regulation_24():
     # Suspended and absent-exempted members are not convened; observers are guests.
     assert {r["name"] for r in att["not_counted"]} == {"Hoàng Văn Năm", "Đỗ Văn Sáu"}
     assert [r["name"] for r in att["guests"]] == ["Khách Quan Sát"]
-    assert att["convened"] == 4 and att["present_count"] == 3
+    # Excused for the whole meeting: listed, but not among the members convened (§9.3).
+    assert att["convened"] == 3 and att["present_count"] == 3
 
 
 def test_an_exempted_member_who_attends_is_counted():
     att = asm.group_attendance(MEMBERS, {**ATTENDANCE, "6": {"status": "present", "reason": ""}})
-    assert att["convened"] == 5 and att["present_count"] == 4
+    assert att["convened"] == 4 and att["present_count"] == 4
 
 
 def test_a_poll_prints_the_rule_counts_and_outcome():
@@ -53,7 +54,10 @@ def test_a_poll_prints_the_rule_counts_and_outcome():
     assert lines["kind"] == "Biểu quyết công khai"
     assert lines["rule"] == ("Cơ sở tính: tổng số thành viên (4); ngưỡng thông qua: quá nửa; "
                              "đại biểu: có mặt 3/4, tối thiểu 3")
-    assert ("Tán thành", 3) in lines["counts"] and ("Không biểu quyết", 0) in lines["counts"]
+    # Each number once: the options already carry yes/no/abstain.
+    assert lines["counts"] == [] and [o["votes"] for o in lines["options"]] == [3]
+    bare = asm.poll_lines({**POLL, "options": []})
+    assert ("Tán thành", 3) in bare["counts"] and ("Không biểu quyết", 0) in bare["counts"]
     assert lines["options"][0]["percent"] == "75%"
     assert lines["outcome"].startswith("Thông qua")
     assert lines["eligible_hash"] == "ab" * 32
@@ -84,7 +88,7 @@ def test_assemble_puts_polls_and_speakers_under_their_item_and_skips_open_polls(
     assert keys == ["opening", "item.10", "item.11", "conclusions", "closing"]
     item_text = out.sections[1].text
     assert "Lê Thị Thư trình bày Nghị quyết" in item_text and "Trần Văn Ba" in item_text
-    assert "3/4" in out.sections[0].text and "11 giờ 30" in out.sections[-1].text
+    assert "3/3" in out.sections[0].text and "11 giờ 30" in out.sections[-1].text
 
 
 def test_event_log_hash_worked_example():
@@ -112,5 +116,5 @@ def test_every_voting_member_lands_in_exactly_one_group(statuses):
     out = asm.group_attendance(members, att)
     groups = out["present"] + out["remote"] + out["excused"] + out["absent"]
     assert sorted(r["name"] for r in groups) == sorted(m["name"] for m in members)
-    assert out["convened"] == len(members)
+    assert out["convened"] == len(members) - statuses.count("excused")
     assert out["present_count"] == sum(s in ("present", "remote") for s in statuses)

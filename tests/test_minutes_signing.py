@@ -1,0 +1,162 @@
+"""Minutes rendered to PDF in the Party layout, signed by secretary then chair, then frozen."""
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from audit.models import AuditEntry
+from minutes import render, services as ms, signing
+from minutes.models import Minutes
+from sessions.errors import Conflict, Invalid
+from sessions.models import Event
+from tests.conftest import scaled
+from tests.test_minutes_support import PASS_CHAIR, PASS_SECRETARY, edit_section, hold_meeting, run, sign_both
+
+pytestmark = [pytest.mark.django_db, scaled]
+
+
+def _pdf_file(tmp_path, data: bytes, name="m.pdf") -> str:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path)
+
+
+def test_the_signed_minutes_carry_the_record_in_the_party_layout(personas, tmp_path):
+    poll = hold_meeting(personas)
+    draft = ms.minutes_open(actor=personas.secretary, meeting=personas.meeting)
+    _, update = edit_section(bytes(draft.ydoc), "conclusions", len("Đồng chí chủ trì kết luận:\n"),
+                             "Chi bộ thống nhất ban hành Nghị quyết số 12-NQ/CB.")
+    ms.minutes_apply_update(actor=personas.secretary, meeting=personas.meeting, update=update)
+    minutes = sign_both(personas)
+
+    pdf = (Path(settings.PRIVATE_MEDIA_ROOT) / minutes.pdf_path).read_bytes()
+    assert signing.sha256(pdf) == minutes.pdf_sha256
+    path = _pdf_file(tmp_path, pdf)
+    text = run(["pdftotext", "-layout", path, "-"])
+    flat = re.sub(r"\s+", " ", text)
+    for expected in ("BIÊN BẢN", "ĐẢNG CỘNG SẢN VIỆT NAM", "CHI BỘ KHU PHỐ 1", "Họp chi bộ định kỳ tháng 12",
+                     "Hà Nội, ngày", "Nguyễn Văn Chủ", "Lê Thị Thư", "Trần Văn Thành Viên 3 (Đi công tác tỉnh Lạng Sơn)",
+                     "Thông qua nghị quyết lãnh đạo tháng 12", "Tán thành", "Không tán thành",
+                     "Chi bộ thống nhất ban hành Nghị quyết số 12-NQ/CB.", "Trần Văn Thành Viên 2",
+                     "THƯ KÝ", "T/M CHI BỘ KHU PHỐ 1", "BÍ THƯ", "Trang 1/"):
+        assert expected in flat, expected
+    # The rule applied and the frozen voter list of the poll, and the event log hash.
+    assert "Cơ sở tính: tổng số" in flat and "ngưỡng thông qua: quá nửa" in flat
+    assert "Tán thành 3 (75%)" in flat and "Không tán thành 1 (25%)" in flat
+    assert poll.eligible_hash in text.replace("\n", "").replace(" ", "")
+    assert minutes.event_log_sha256 in text.replace("\n", "").replace(" ", "")
+    events = list(Event.objects.filter(meeting=personas.meeting, seq__lte=minutes.event_log_seq)
+                  .order_by("seq").values_list("seq", "type", "data"))
+    from minutes.assemble import event_log_hash
+    assert event_log_hash(events) == minutes.event_log_sha256
+
+    fonts = run(["pdffonts", path]).splitlines()[2:]
+    assert fonts and all(line.split()[-5] == "yes" for line in fonts), fonts
+
+    sig = run(["pdfsig", path])
+    assert sig.count("Signature Validation: Signature is Valid.") == 2, sig
+    assert sig.count("Signature Type: ETSI.CAdES.detached") == 2
+    assert "Signer Certificate Common Name: Lê Thị Thư" in sig and "Common Name: Nguyễn Văn Chủ" in sig
+
+    reports, error = signing.verify(pdf, ms.trust_roots())
+    assert error is None
+    assert [(r.field, r.signer, r.intact, r.valid, r.trusted) for r in reports] == [
+        (render.SECRETARY_FIELD, "Lê Thị Thư", True, True, True),
+        (render.CHAIR_FIELD, "Nguyễn Văn Chủ", True, True, True),
+    ]
+    assert not any(r.modified_after for r in reports)
+
+
+def test_a_flipped_byte_makes_validation_fail(personas, tmp_path):
+    hold_meeting(personas)
+    minutes = sign_both(personas)
+    pdf = bytearray(ms.read_pdf(minutes))
+    # Flip a byte inside the page content covered by both signatures (not in the signature hex).
+    pos = pdf.index(b"stream", 2000) + 20
+    pdf[pos] ^= 0x20
+    reports, error = signing.verify(bytes(pdf), ms.trust_roots())
+    assert error is not None or (reports and not all(r.intact for r in reports))
+    sig = run(["pdfsig", _pdf_file(tmp_path, bytes(pdf))])
+    assert sig.count("Signature Validation: Signature is Valid.") < 2
+
+
+def test_editing_after_signing_is_refused_and_nothing_changes(personas):
+    hold_meeting(personas)
+    draft = ms.minutes_open(actor=personas.secretary, meeting=personas.meeting)
+    ms.credential_issue(actor=personas.secretary, committee=personas.committee, passphrase=PASS_SECRETARY)
+    ms.minutes_sign_as_secretary(actor=personas.secretary, meeting=personas.meeting, passphrase=PASS_SECRETARY)
+    _, update = edit_section(bytes(draft.ydoc), "closing", 0, "SỬA SAU KHI KÝ ")
+    with pytest.raises(Conflict):
+        ms.minutes_apply_update(actor=personas.chair, meeting=personas.meeting, update=update)
+    assert Minutes.objects.get().ydoc == draft.ydoc
+
+
+def test_the_chair_cannot_sign_before_the_secretary_nor_twice(personas):
+    hold_meeting(personas)
+    ms.minutes_open(actor=personas.secretary, meeting=personas.meeting)
+    ms.credential_issue(actor=personas.chair, committee=personas.committee, passphrase=PASS_CHAIR)
+    with pytest.raises(Conflict):
+        ms.minutes_sign_as_chair(actor=personas.chair, meeting=personas.meeting, passphrase=PASS_CHAIR)
+    ms.credential_issue(actor=personas.secretary, committee=personas.committee, passphrase=PASS_SECRETARY)
+    ms.minutes_sign_as_secretary(actor=personas.secretary, meeting=personas.meeting, passphrase=PASS_SECRETARY)
+    ms.minutes_sign_as_chair(actor=personas.chair, meeting=personas.meeting, passphrase=PASS_CHAIR)
+    with pytest.raises(Conflict):
+        ms.minutes_sign_as_chair(actor=personas.chair, meeting=personas.meeting, passphrase=PASS_CHAIR)
+
+
+def test_a_wrong_passphrase_is_refused_and_the_key_is_never_stored_in_clear(personas):
+    hold_meeting(personas)
+    ms.minutes_open(actor=personas.secretary, meeting=personas.meeting)
+    cred = ms.credential_issue(actor=personas.secretary, committee=personas.committee, passphrase=PASS_SECRETARY)
+    assert "ENCRYPTED PRIVATE KEY" in cred.key_pem_encrypted
+    with pytest.raises(Invalid):
+        ms.minutes_sign_as_secretary(actor=personas.secretary, meeting=personas.meeting, passphrase="sai-mat-khau")
+    assert Minutes.objects.get().status == Minutes.Status.DRAFT
+    with pytest.raises(Invalid):
+        ms.credential_issue(actor=personas.chair, committee=personas.committee, passphrase="ngan")
+
+
+def test_signing_emits_minutes_events_and_is_audited(personas):
+    hold_meeting(personas)
+    minutes = sign_both(personas)
+    events = list(Event.objects.filter(meeting=personas.meeting, type__startswith="minutes.").order_by("seq"))
+    assert [e.type for e in events] == ["minutes.signed", "minutes.published"]
+    assert events[-1].data["patch"]["minutes"] == {
+        "status": "signed", "signed_by_secretary": "Lê Thị Thư", "signed_by_chair": "Nguyễn Văn Chủ",
+        "sha256": minutes.pdf_sha256,
+    }
+    actions = list(AuditEntry.objects.filter(meeting_id=personas.meeting.pk).values_list("action", flat=True))
+    assert actions.count("minutes.signed") == 2 and "minutes.published" in actions
+
+
+def test_a_pkcs12_file_can_be_imported_and_used_to_sign(personas, tmp_path):
+    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12, load_pem_private_key
+    from cryptography import x509
+
+    ca_cert, ca_key = signing.make_ca("Ban Cơ yếu thử nghiệm")
+    cert_pem, key_pem, _ = signing.issue_certificate(ca_cert_pem=ca_cert, ca_key_pem=ca_key,
+                                                     common_name="Lê Thị Thư", organisation="Thử", passphrase="p12-pass-123")
+    key = load_pem_private_key(key_pem.encode(), b"p12-pass-123")
+    p12 = pkcs12.serialize_key_and_certificates(b"thu", key, x509.load_pem_x509_certificate(cert_pem.encode()),
+                                                [x509.load_pem_x509_certificate(ca_cert.encode())],
+                                                BestAvailableEncryption(b"p12-pass-123"))
+    with pytest.raises(Invalid):
+        ms.credential_import(actor=personas.secretary, data=p12, password="wrong")
+    cred = ms.credential_import(actor=personas.secretary, data=p12, password="p12-pass-123")
+    assert cred.subject_name == "Lê Thị Thư"
+    hold_meeting(personas)
+    minutes = ms.minutes_sign_as_secretary(actor=personas.secretary, meeting=personas.meeting, passphrase="p12-pass-123")
+    reports, _ = signing.verify(ms.read_pdf(minutes), ms.trust_roots())
+    # Intact and valid, but an imported chain is not trusted automatically.
+    assert [(r.signer, r.intact, r.trusted) for r in reports] == [("Lê Thị Thư", True, False)]
+
+
+def test_the_pdf_a_variant_is_the_archived_one(personas, tmp_path):
+    hold_meeting(personas)
+    ms.minutes_open(actor=personas.secretary, meeting=personas.meeting)
+    minutes = Minutes.objects.get()
+    from minutes.selectors import draft_texts
+    pdf = render.render_pdf(personas.meeting, draft_texts(minutes)).pdf
+    meta = run(["pdfinfo", "-meta", _pdf_file(tmp_path, pdf)])
+    assert re.search(r"pdfaid:part[^0-9]*3", meta) and re.search(r"pdfaid:conformance[^A-Z]*U", meta), meta
