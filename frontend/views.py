@@ -1,5 +1,8 @@
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -27,10 +30,58 @@ def home(request):
     })
 
 
-@login_required
-def meeting_tablet(request, meeting_id: int):
+def _meeting_or_404(user, meeting_id, action=policy.Action.VIEW):
     try:
-        meeting = policy.meeting_for(request.user, meeting_id)
+        return policy.meeting_for(user, meeting_id, action)
     except NotFound:
         raise Http404 from None
-    return render(request, "frontend/meeting.html", {"meeting": meeting})
+
+
+def _can_console(user, meeting) -> bool:
+    A = policy.Action
+    return any(policy.can(user, a, meeting) for a in (A.RUN, A.RECORD_ATTENDANCE, A.PREPARE))
+
+
+@login_required
+def meeting_tablet(request, meeting_id: int):
+    meeting = _meeting_or_404(request.user, meeting_id)
+    return render(request, "frontend/meeting.html", {
+        "meeting": meeting, "view": "tablet", "can_console": _can_console(request.user, meeting),
+        "extra_links": extra_links(request.user, meeting),
+    })
+
+
+@login_required
+def meeting_console(request, meeting_id: int):
+    """The chair's (and secretary's) console: run the meeting, attendance, polls."""
+    meeting = _meeting_or_404(request.user, meeting_id)
+    if not _can_console(request.user, meeting):
+        raise PermissionDenied
+    return render(request, "frontend/console.html", {
+        "meeting": meeting, "view": "chair", "extra_links": extra_links(request.user, meeting),
+    })
+
+
+@login_required
+def meeting_projector(request, meeting_id: int):
+    meeting = _meeting_or_404(request.user, meeting_id)
+    return render(request, "frontend/projector.html", {"meeting": meeting, "view": "projector"})
+
+
+# (url name, label, action needed) of pages other apps add to a meeting's views.
+MEETING_LINKS = [
+    ("prepare_meeting", _("Chuẩn bị cuộc họp"), policy.Action.PREPARE),
+    ("minutes_edit", _("Biên bản"), policy.Action.EDIT_MINUTES),
+]
+
+
+def extra_links(user, meeting) -> list[dict]:
+    links = []
+    for name, label, action in MEETING_LINKS:
+        if not policy.can(user, action, meeting):
+            continue
+        try:
+            links.append({"url": reverse(name, args=[meeting.pk]), "label": label})
+        except NoReverseMatch:
+            continue  # that page is not installed
+    return links

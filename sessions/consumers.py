@@ -113,7 +113,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
                 clean = validate_content(_SYNC if msg_type == "hello" else _RESYNC, content)
                 if msg_type == "hello" and clean.get("protocol") not in (None, PROTOCOL_VERSION):
                     raise ProtocolError("bad_protocol", _("Phiên bản giao thức không được hỗ trợ."), field="protocol")
-                await self._sync(clean["last_seq"], msg_id)
+                await self._send_state(clean["last_seq"], msg_id)
                 return
             if msg_type == "ping":
                 await self.send(frame("pong", {"seq": self.seq}, msg_id))
@@ -143,7 +143,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             await self.close(Close.TOO_MANY_ERRORS)
 
     # --- keeping the client in sync -----------------------------------------------------------
-    async def _sync(self, last_seq: int | None, msg_id=None):
+    async def _send_state(self, last_seq: int | None, msg_id=None):
         events = None
         if last_seq is not None and last_seq >= 0:
             events = await database_sync_to_async(self._replay)(last_seq)
@@ -181,7 +181,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
     async def _catch_up(self):
         events = await database_sync_to_async(self._replay)(self.seq)
         if events is None:
-            await self._sync(None)
+            await self._send_state(None)
             return
         for event in events:
             if event["seq"] > self.seq:

@@ -12,6 +12,19 @@ scaled = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hasher():
+    # Settings are loaded before conftest runs, so the env switch in the root conftest only
+    # reaches child processes; the test process switches here. Both must agree, or a login in
+    # Daphne re-hashes the password and signs the user out of every other session.
+    from django.contrib.auth.hashers import get_hashers, get_hashers_by_algorithm
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher",
+                                 "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    get_hashers.cache_clear()
+    get_hashers_by_algorithm.cache_clear()
+
+
 class Personas:
     """A committee with chair, secretary, three members and an observer; and an outsider."""
 

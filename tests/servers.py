@@ -35,6 +35,7 @@ def server_env(**extra) -> dict:
         env.pop("REDIS_URL", None)
     env.setdefault("SECRET_KEY", "test-only-secret-key")
     env["SECURE_COOKIES"] = "0"
+    env["FAST_PASSWORD_HASHER_FOR_TESTS"] = "1"
     env["PYTHONUNBUFFERED"] = "1"
     env.update({k: str(v) for k, v in extra.items()})
     return env

@@ -1,0 +1,199 @@
+// Renders the meeting's own sections (status, quorum, agenda, attendance, speakers) for the
+// tablet, chair console and projector views. Feature panels (polls, documents) render themselves.
+(function () {
+  "use strict";
+  var EN = document.documentElement.lang === "en";
+  var T = EN ? {
+    draft: "Draft", published: "Published", in_progress: "In session", closed: "Closed",
+    quorum: function (q) { return "Present " + q.present + "/" + q.convened + " (need " + q.required + ") — " + (q.reached ? "quorum reached" : "no quorum"); },
+    present: "Present", remote: "Remote", excused: "Excused", absent: "Absent",
+    myStatus: "Your attendance: ", speaking: "Speaking: ", nobody: "Nobody is speaking", waiting: "waiting",
+    presenter: "Presenter: ", minutes: " min", online: "online", offline: "offline", current: "Current item",
+    goto: "Go to", reason: "Reason for absence?", confidential: "Confidential", since: " since ",
+  } : {
+    draft: "Bản nháp", published: "Đã công bố", in_progress: "Đang họp", closed: "Đã kết thúc",
+    quorum: function (q) { return "Có mặt " + q.present + "/" + q.convened + " (cần " + q.required + ") — " + (q.reached ? "đủ điều kiện tiến hành" : "chưa đủ số lượng"); },
+    present: "Có mặt", remote: "Dự trực tuyến", excused: "Vắng có lý do", absent: "Vắng",
+    myStatus: "Điểm danh của bạn: ", speaking: "Đang phát biểu: ", nobody: "Chưa có ai phát biểu", waiting: "đang chờ",
+    presenter: "Trình bày: ", minutes: " phút", online: "trực tuyến", offline: "ngoại tuyến", current: "Đang thảo luận",
+    goto: "Chuyển đến", reason: "Lý do vắng?", confidential: "Mật", since: " từ ",
+  };
+
+  function $(id) { return document.getElementById(id); }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = text;
+    return e;
+  }
+  function clear(node) { while (node && node.firstChild) node.removeChild(node.firstChild); }
+  function elapsed(iso) {
+    if (!iso) return "";
+    var s = Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 1000));
+    return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+  }
+
+  function start(client) {
+    var root = $("meeting-app");
+    var view = root.dataset.view;
+    var me = parseInt(root.dataset.userId, 10);
+    var errorBox = $("me-error") || $("console-error");
+
+    function act(type, content) {
+      if (errorBox) errorBox.textContent = "";
+      return client.request(type, content).catch(function (e) { if (errorBox) errorBox.textContent = e.message; });
+    }
+    function bind(id, type, content) {
+      var b = $(id);
+      if (b) b.addEventListener("click", function () { act(type, typeof content === "function" ? content() : content); });
+    }
+
+    function renderHeader(s) {
+      var m = s.meeting || {};
+      var badge = $("meeting-status");
+      if (badge) { badge.textContent = T[m.status] || ""; badge.className = "badge badge-" + m.status; }
+      var q = s.quorum;
+      var qEl = $("quorum");
+      if (qEl && q) { qEl.textContent = T.quorum(q); qEl.className = "quorum " + (q.reached ? "ok" : "warn"); }
+    }
+
+    function renderAgenda(s) {
+      var list = $("agenda");
+      if (!list) return;
+      clear(list);
+      (s.agenda || []).forEach(function (item) {
+        var li = el("li", "agenda-item" + (item.parent_id ? " sub" : "") + (item.id === s.current_item ? " current" : ""));
+        li.dataset.itemId = item.id;
+        if (item.id === s.current_item) li.setAttribute("aria-current", "step");
+        li.appendChild(el("span", "num", item.number + "."));
+        var body = el("span", "body");
+        body.appendChild(el("span", "title", item.title));
+        var meta = [];
+        if (item.presenter) meta.push(T.presenter + item.presenter);
+        if (item.planned_minutes) meta.push(item.planned_minutes + T.minutes);
+        if (meta.length) body.appendChild(el("span", "meta", meta.join(" · ")));
+        if (item.confidential) body.appendChild(el("span", "badge badge-secret", T.confidential));
+        if (item.id === s.current_item) body.appendChild(el("span", "badge badge-in_progress", T.current));
+        li.appendChild(body);
+        if (view === "chair" && s.me && s.me.can && s.me.can.run && (s.meeting || {}).status === "in_progress" && item.id !== s.current_item) {
+          var go = el("button", "btn btn-small", T.goto);
+          go.type = "button";
+          go.addEventListener("click", function () { act("agenda.current", { item_id: item.id }); });
+          li.appendChild(go);
+        }
+        list.appendChild(li);
+      });
+      var cur = (s.agenda || []).filter(function (i) { return i.id === s.current_item; })[0];
+      if ($("current-item")) $("current-item").textContent = cur ? cur.number + ". " + cur.title : "—";
+    }
+
+    function renderSpeakers(s) {
+      var queue = s.speakers || [];
+      var speaking = queue.filter(function (r) { return r.status === "speaking"; })[0];
+      var cur = $("current-speaker");
+      if (cur) {
+        cur.textContent = speaking ? T.speaking + speaking.name + T.since + elapsed(speaking.started_at) : T.nobody;
+        cur.dataset.startedAt = speaking ? speaking.started_at : "";
+        cur.dataset.name = speaking ? speaking.name : "";
+      }
+      var list = $("speaker-queue");
+      if (list) {
+        clear(list);
+        queue.filter(function (r) { return r.status === "waiting"; }).forEach(function (r) {
+          var li = el("li", r.user_id === me ? "mine" : "", r.name);
+          if (view === "chair" && s.me && s.me.can && s.me.can.run) {
+            var b = el("button", "btn btn-small", EN ? "Give floor" : "Mời phát biểu");
+            b.type = "button";
+            b.addEventListener("click", function () { act("speaker.grant", { request_id: r.id }); });
+            li.appendChild(document.createTextNode(" "));
+            li.appendChild(b);
+          }
+          list.appendChild(li);
+        });
+      }
+      var mine = queue.filter(function (r) { return r.user_id === me; })[0];
+      var can = (s.me && s.me.can) || {};
+      var running = (s.meeting || {}).status === "in_progress";
+      if ($("btn-speak")) $("btn-speak").hidden = !(can.speak && running && !mine);
+      if ($("btn-withdraw")) $("btn-withdraw").hidden = !(mine && mine.status === "waiting");
+    }
+
+    function renderMe(s) {
+      var can = (s.me && s.me.can) || {};
+      var mine = (s.attendance || {})[String(me)];
+      var status = mine ? mine.status : "absent";
+      var open = ["published", "in_progress"].indexOf((s.meeting || {}).status) >= 0;
+      if ($("my-attendance")) $("my-attendance").textContent = can.check_in ? T.myStatus + T[status] : "";
+      if ($("btn-check-in")) $("btn-check-in").hidden = !(can.check_in && open && status !== "present");
+      if ($("btn-check-in-remote")) $("btn-check-in-remote").hidden = !(can.check_in && open && (s.meeting || {}).remote_allowed && status === "absent");
+      document.querySelectorAll("[data-needs]").forEach(function (node) {
+        node.hidden = !can[node.dataset.needs];
+      });
+      var st = (s.meeting || {}).status;
+      if ($("btn-open")) $("btn-open").hidden = st !== "published";
+      ["btn-prev", "btn-next", "btn-close"].forEach(function (id) { if ($(id)) $(id).hidden = st !== "in_progress"; });
+    }
+
+    function renderAttendance(s) {
+      var body = $("attendance-rows");
+      if (!body) return;
+      clear(body);
+      var canRecord = s.me && s.me.can && s.me.can.record_attendance;
+      var online = new Set(s.presence || []);
+      (s.participants || []).forEach(function (p) {
+        var tr = el("tr");
+        var name = el("td", "", p.name);
+        if (p.title) name.appendChild(el("span", "meta", " — " + p.title));
+        tr.appendChild(name);
+        tr.appendChild(el("td", online.has(p.user_id) ? "online" : "muted", online.has(p.user_id) ? T.online : T.offline));
+        var td = el("td");
+        var current = ((s.attendance || {})[String(p.user_id)] || {}).status || "absent";
+        if (canRecord) {
+          var select = el("select");
+          select.setAttribute("aria-label", p.name);
+          ["present", "remote", "excused", "absent"].forEach(function (v) {
+            if (v === "remote" && !(s.meeting || {}).remote_allowed) return;
+            var o = el("option", "", T[v]); o.value = v; if (v === current) o.selected = true; select.appendChild(o);
+          });
+          select.addEventListener("change", function () {
+            var reason = "";
+            if (select.value === "excused") reason = window.prompt(T.reason) || "";
+            act("attendance.set", { user_id: p.user_id, status: select.value, reason: reason });
+          });
+          td.appendChild(select);
+        } else {
+          td.textContent = T[current];
+        }
+        tr.appendChild(td);
+        body.appendChild(tr);
+      });
+    }
+
+    function render(s) {
+      renderHeader(s); renderAgenda(s); renderSpeakers(s); renderMe(s); renderAttendance(s);
+    }
+
+    bind("btn-check-in", "attendance.check_in", { remote: false });
+    bind("btn-check-in-remote", "attendance.check_in", { remote: true });
+    bind("btn-speak", "speaker.request");
+    bind("btn-withdraw", "speaker.withdraw");
+    bind("btn-open", "meeting.open");
+    bind("btn-next", "agenda.current", { step: 1 });
+    bind("btn-prev", "agenda.current", { step: -1 });
+    bind("btn-close", "meeting.close");
+    bind("btn-grant-next", "speaker.grant");
+    bind("btn-finish", "speaker.finish");
+    bind("btn-clear", "speaker.clear");
+
+    client.onChange(function (s) { render(s); });
+    if (client.state && client.state.meeting) render(client.state);
+    // The speaker's elapsed time ticks locally.
+    setInterval(function () {
+      var cur = $("current-speaker");
+      if (cur && cur.dataset.startedAt) cur.textContent = T.speaking + cur.dataset.name + T.since + elapsed(cur.dataset.startedAt);
+    }, 1000);
+  }
+
+  if (window.meetingClient) start(window.meetingClient);
+  else document.addEventListener("meeting:ready", function (e) { start(e.detail); });
+})();
