@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-websocket_urlpatterns: list = []
+from minutes.consumers import MinutesConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/minutes/<int:meeting_id>/", MinutesConsumer.as_asgi()),
+]

@@ -1,0 +1,97 @@
+"""Live collaborative editing of the minutes draft: a Yjs/pycrdt update relay with persistence.
+
+Envelope as in sessions.protocol ({type, id, content} → {type, content, in_response}).
+Client → server: "update" {update: base64 Yjs update}.
+Server → client: "sync" {state, sections, status} on connect; "update" {update} from other
+editors; "ok" for each accepted update; "status" {status} when the minutes get signed; "error".
+Every update is merged into the stored document in one transaction before it is relayed, so a
+reload or a server restart starts from everything that was acknowledged.
+"""
+import base64
+import binascii
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils.translation import gettext as _
+
+from minutes import services
+from sessions import policy
+from sessions.errors import DomainError, Forbidden
+from sessions.protocol import Close, ProtocolError, error_frame, frame, parse_envelope
+
+MAX_FRAME_BYTES = 512 * 1024
+
+
+class MinutesConsumer(AsyncWebsocketConsumer):
+    async def connect(self):
+        self.user = self.scope["user"]
+        self.meeting_id = self.scope["url_route"]["kwargs"]["meeting_id"]
+        self.group = services.collab_group(self.meeting_id)
+        self.joined = False
+        await self.accept()
+        try:
+            hello = await database_sync_to_async(self._open)()
+        except DomainError as e:
+            code = {"not_found": Close.NOT_FOUND, "forbidden": Close.FORBIDDEN}.get(e.code, Close.FORBIDDEN)
+            if not self.user.is_authenticated:
+                code = Close.UNAUTHENTICATED
+            await self.send(error_frame("refused", e.message))
+            await self.close(code)
+            return
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.joined = True
+        await self.send(frame("sync", hello))
+
+    def _open(self) -> dict:
+        if not self.user.is_authenticated:
+            raise Forbidden(_("Vui lòng đăng nhập."))
+        meeting = policy.meeting_for(self.user, self.meeting_id, policy.Action.EDIT_MINUTES)
+        minutes = services.minutes_open(actor=self.user, meeting=meeting)
+        return {"state": base64.b64encode(bytes(minutes.ydoc)).decode(), "sections": minutes.sections,
+                "status": minutes.status}
+
+    async def disconnect(self, code):
+        if self.joined:
+            self.joined = False
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        msg_id = None
+        try:
+            msg_type, msg_id, content = parse_envelope(text_data, MAX_FRAME_BYTES)
+            if msg_type == "ping":
+                await self.send(frame("pong", {}, msg_id))
+                return
+            if msg_type != "update":
+                raise ProtocolError("unknown_type", _("Loại thông điệp không được hỗ trợ: %(t)s") % {"t": msg_type[:50]})
+            encoded = content.get("update")
+            if not isinstance(encoded, str) or set(content) - {"update"}:
+                raise ProtocolError("bad_field", _("Cần đúng một trường update (base64)."), field="update")
+            try:
+                update = base64.b64decode(encoded, validate=True)
+            except (binascii.Error, ValueError):
+                raise ProtocolError("bad_field", _("Trường update không phải base64 hợp lệ."), field="update") from None
+        except ProtocolError as e:
+            await self.send(error_frame(e.code, e.message, in_response=msg_id, field=e.field))
+            return
+        try:
+            revision = await database_sync_to_async(self._apply)(update)
+        except DomainError as e:
+            await self.send(error_frame(e.code, e.message, in_response=msg_id, field=e.field))
+            return
+        await self.channel_layer.group_send(self.group, {"type": "minutes.update", "update": encoded,
+                                                         "sender": self.channel_name})
+        await self.send(frame("ok", {"revision": revision}, msg_id))
+
+    def _apply(self, update: bytes) -> int:
+        # Roles can change while the socket is open: check on every update.
+        meeting = policy.meeting_for(self.user, self.meeting_id, policy.Action.EDIT_MINUTES)
+        return services.minutes_apply_update(actor=self.user, meeting=meeting, update=update).revision
+
+    # --- group messages -----------------------------------------------------------------------
+    async def minutes_update(self, message):
+        if message["sender"] != self.channel_name:
+            await self.send(frame("update", {"update": message["update"]}))
+
+    async def minutes_status(self, message):
+        await self.send(frame("status", {"status": message["status"]}))
