@@ -1,1 +1,377 @@
-// Documents panel of the member's tablet (filled in by the documents feature).
+// Documents panel for the tablet, the chair console and the projector.
+// Lists the documents the viewer may see, shows them with pdf.js (pages, zoom, thumbnails),
+// follows the presenter's page ("presenting" section), keeps private notes/highlights, and
+// registers the offline service worker (documents/sw.js, served at /sw.js).
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  var BASE = script ? script.src.replace(/tablet\.js(\?.*)?$/, "") : "/static/documents/";
+  var TEXT = {
+    vi: {
+      title: "Tài liệu", none: "Chưa có tài liệu.", meeting: "Tài liệu chung", open: "Xem", download: "Tải về",
+      secret: "Mật", close: "Đóng", prev: "◀ Trang trước", next: "Trang sau ▶", page: "Trang", of: "/",
+      zoomIn: "Phóng to", zoomOut: "Thu nhỏ", fit: "Vừa màn hình", follow: "Theo người trình bày",
+      unfollow: "Tự xem (ngừng theo)", following: "Đang theo trang của người trình bày",
+      lead: "Dẫn tài liệu cho cả phòng", stopLead: "Dừng dẫn tài liệu", leading: "Bạn đang dẫn tài liệu này",
+      presenting: "Đang trình chiếu", by: "bởi", newVersion: "Có phiên bản mới", notes: "Ghi chú riêng của tôi",
+      addNote: "Lưu ghi chú", notePlaceholder: "Ghi chú cho trang này (chỉ bạn thấy)", highlight: "Đánh dấu vùng",
+      highlightHint: "Kéo trên trang để đánh dấu", remove: "Xóa", loading: "Đang tải tài liệu…",
+      failed: "Không mở được tài liệu: ", noViewer: "Trình xem PDF chưa được cài (chạy bin/vendor-static).",
+      offlineExpired: "Gói họp ngoại tuyến đã hết hạn và đã được xóa.", waiting: "Chờ người trình bày mở tài liệu.",
+      version: "phiên bản", pages: "trang",
+    },
+    en: {
+      title: "Documents", none: "No documents yet.", meeting: "General documents", open: "View", download: "Download",
+      secret: "Confidential", close: "Close", prev: "◀ Previous", next: "Next ▶", page: "Page", of: "/",
+      zoomIn: "Zoom in", zoomOut: "Zoom out", fit: "Fit", follow: "Follow the presenter",
+      unfollow: "Browse on my own", following: "Following the presenter's page",
+      lead: "Lead this document for the room", stopLead: "Stop leading", leading: "You are leading this document",
+      presenting: "Presenting", by: "by", newVersion: "New version available", notes: "My private notes",
+      addNote: "Save note", notePlaceholder: "Note for this page (only you can see it)", highlight: "Highlight",
+      highlightHint: "Drag on the page to highlight", remove: "Delete", loading: "Loading document…",
+      failed: "Could not open the document: ", noViewer: "The PDF viewer is not installed (run bin/vendor-static).",
+      offlineExpired: "The offline meeting pack expired and was deleted.", waiting: "Waiting for the presenter.",
+      version: "version", pages: "pages",
+    },
+  };
+  function t(k) { return TEXT[document.documentElement.lang === "en" ? "en" : "vi"][k]; }
+
+  function el(tag, attrs, children) {
+    var n = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") n.textContent = attrs[k];
+      else if (k === "onclick") n.addEventListener("click", attrs[k]);
+      else if (attrs[k] !== false && attrs[k] != null) n.setAttribute(k, attrs[k] === true ? "" : attrs[k]);
+    });
+    (children || []).forEach(function (c) { if (c) n.appendChild(c); });
+    return n;
+  }
+  function btn(label, onclick, cls) { return el("button", { type: "button", "class": "btn " + (cls || ""), text: label, onclick: onclick }); }
+
+  var pdfjsPromise = null;
+  function pdfjs() {
+    if (!pdfjsPromise) {
+      pdfjsPromise = import(BASE + "vendor/pdfjs/pdf.min.mjs").then(function (lib) {
+        lib.GlobalWorkerOptions.workerSrc = BASE + "vendor/pdfjs/pdf.worker.min.mjs";
+        return lib;
+      });
+    }
+    return pdfjsPromise;
+  }
+
+  function start(client) {
+    var root = document.getElementById("panel-documents");
+    if (!root) return;
+    var view = root.dataset.view || "tablet";
+    var meetingId = client.meetingId || (client.state.meeting && client.state.meeting.id);
+    var ui = {
+      list: el("div", { "class": "doc-list" }),
+      viewer: el("div", { "class": "doc-viewer", hidden: true }),
+      status: el("p", { role: "status", "aria-live": "polite", "class": "muted" }),
+    };
+    root.innerHTML = "";
+    root.appendChild(el("h2", { text: t("title") }));
+    root.appendChild(ui.status);
+    root.appendChild(ui.list);
+    root.appendChild(ui.viewer);
+    if (view === "projector") root.classList.add("doc-projector");
+
+    var s = { docId: null, version: null, pdf: null, page: 1, zoom: 1, following: view !== "chair", leading: false,
+              highlightMode: false, renderTask: null, knownVersions: {} };
+
+    function me() { return client.state.me || {}; }
+    function docs() { return client.state.document_list || []; }
+    function docById(id) { return docs().filter(function (d) { return d.id === id; })[0]; }
+    function agendaTitle(itemId) {
+      var item = (client.state.agenda || []).filter(function (i) { return i.id === itemId; })[0];
+      return item ? item.number + ". " + item.title : t("meeting");
+    }
+    function mayLead(d) {
+      if (view === "projector" || !d) return false;
+      if (me().can && me().can.run) return true;
+      var item = (client.state.agenda || []).filter(function (i) { return i.id === d.agenda_item_id; })[0];
+      return !!(item && item.presenter_id === me().user_id);
+    }
+    function showError(err) { ui.status.textContent = (err && err.message) || String(err); ui.status.className = "error"; }
+
+    // --- list --------------------------------------------------------------------------------
+    function renderList() {
+      ui.list.innerHTML = "";
+      if (view === "projector") return;
+      var list = docs();
+      if (!list.length) { ui.list.appendChild(el("p", { text: t("none") })); return; }
+      var current = client.state.current_item;
+      var groups = {};
+      list.forEach(function (d) { (groups[d.agenda_item_id || 0] = groups[d.agenda_item_id || 0] || []).push(d); });
+      Object.keys(groups).sort(function (a, b) { return (+b === current) - (+a === current); }).forEach(function (key) {
+        ui.list.appendChild(el("h3", { text: agendaTitle(+key || null) }));
+        groups[key].forEach(function (d) {
+          var newer = s.knownVersions[d.id] && s.knownVersions[d.id] < d.version;
+          var row = el("div", { "class": "doc-row" }, [
+            el("strong", { text: d.title }),
+            d.confidential ? el("span", { "class": "badge badge-secret", text: t("secret") }) : null,
+            newer ? el("span", { "class": "badge", text: t("newVersion") }) : null,
+            el("span", { "class": "meta", text: " " + t("version") + " " + d.version + " · " + d.pages + " " + t("pages") + " " }),
+            btn(t("open"), function () { s.following = false; open(d.id, 1); }, "btn-primary"),
+            d.confidential ? null : el("a", { "class": "btn", href: "/documents/" + d.id + "/download", text: t("download") }),
+          ]);
+          ui.list.appendChild(row);
+        });
+      });
+    }
+
+    function refreshList() {
+      return client.request("document.list", {}).then(function (r) {
+        client.state.document_list = r.documents;
+        renderList();
+        if (s.docId && docById(s.docId) && docById(s.docId).version !== s.version && !s.leading) open(s.docId, s.page);
+      }).catch(showError);
+    }
+
+    // --- viewer ------------------------------------------------------------------------------
+    var canvas = el("canvas", { "class": "doc-canvas" });
+    var layer = el("div", { "class": "doc-layer" });
+    var pageWrap = el("div", { "class": "doc-page", style: "position:relative;display:inline-block" }, [canvas, layer]);
+    var pageLabel = el("span", { "class": "doc-pageno" });
+    var followBtn = btn("", function () {
+      s.following = !s.following;
+      if (s.following) followPresenter(); else renderToolbar();
+    });
+    var leadBtn = btn("", function () {
+      if (s.leading) {
+        client.request("document.stop_leading", {}).then(function () { s.leading = false; renderToolbar(); }).catch(showError);
+      } else {
+        client.request("document.lead", { document_id: s.docId, page: s.page }).then(function () {
+          s.leading = true; s.following = false; renderToolbar();
+        }).catch(showError);
+      }
+    });
+    var toolbar = el("div", { "class": "doc-toolbar" });
+    var thumbs = el("div", { "class": "doc-thumbs", style: "display:flex;gap:.5rem;overflow-x:auto" });
+    var notesBox = el("div", { "class": "doc-notes" });
+    var viewerTitle = el("h3", {});
+    ui.viewer.appendChild(viewerTitle);
+    ui.viewer.appendChild(toolbar);
+    ui.viewer.appendChild(el("div", { "class": "doc-stage", style: "overflow:auto;max-width:100%" }, [pageWrap]));
+    if (view !== "projector") { ui.viewer.appendChild(thumbs); ui.viewer.appendChild(notesBox); }
+
+    function renderToolbar() {
+      toolbar.innerHTML = "";
+      var d = docById(s.docId);
+      if (view !== "projector") {
+        toolbar.appendChild(btn(t("close"), closeViewer));
+        toolbar.appendChild(btn(t("prev"), function () { go(s.page - 1); }));
+      }
+      toolbar.appendChild(pageLabel);
+      if (view !== "projector") {
+        toolbar.appendChild(btn(t("next"), function () { go(s.page + 1); }));
+        toolbar.appendChild(btn("−", function () { s.zoom = Math.max(0.5, s.zoom - 0.25); draw(); }));
+        toolbar.appendChild(btn(t("fit"), function () { s.zoom = 1; draw(); }));
+        toolbar.appendChild(btn("+", function () { s.zoom = Math.min(4, s.zoom + 0.25); draw(); }));
+        var p = client.state.presenting;
+        if (p && !s.leading) {
+          followBtn.textContent = s.following ? t("unfollow") : t("follow");
+          followBtn.className = "btn " + (s.following ? "" : "btn-primary");
+          toolbar.appendChild(followBtn);
+        }
+        if (mayLead(d)) {
+          leadBtn.textContent = s.leading ? t("stopLead") : t("lead");
+          toolbar.appendChild(leadBtn);
+        }
+        toolbar.appendChild(el("button", { type: "button", "class": "btn" + (s.highlightMode ? " btn-primary" : ""),
+          text: t("highlight"), "aria-pressed": s.highlightMode ? "true" : "false",
+          onclick: function () { s.highlightMode = !s.highlightMode; renderToolbar(); } }));
+      }
+      var note = s.leading ? t("leading") : (s.following && client.state.presenting ? t("following") : "");
+      if (note) toolbar.appendChild(el("p", { "class": "meta", text: note }));
+    }
+
+    function closeViewer() {
+      if (s.leading) client.request("document.stop_leading", {}).catch(function () {});
+      s.docId = null; s.pdf = null; s.leading = false; s.following = false;
+      ui.viewer.hidden = true; ui.list.hidden = false;
+    }
+
+    function open(id, page) {
+      var d = docById(id);
+      if (!d) return Promise.resolve();
+      if (s.docId === id && s.version === d.version && s.pdf) { return go(page); }
+      ui.status.textContent = t("loading"); ui.status.className = "muted";
+      var url = "/documents/" + id + "/view?v=" + d.version;
+      // Confidential copies are watermarked per viewer and must never be stored by the browser.
+      var opts = d.confidential ? { cache: "no-store", credentials: "same-origin" } : { credentials: "same-origin" };
+      return Promise.all([pdfjs(), fetch(url, opts)]).then(function (res) {
+        var lib = res[0], resp = res[1];
+        if (!resp.ok) return resp.json().then(function (b) { throw new Error(b.message || resp.status); });
+        return resp.arrayBuffer().then(function (buf) { return lib.getDocument({ data: buf }).promise; });
+      }).then(function (pdf) {
+        s.docId = id; s.version = d.version; s.pdf = pdf; s.knownVersions[id] = d.version;
+        viewerTitle.textContent = d.title + (d.confidential ? " — " + t("secret") : "");
+        ui.viewer.hidden = false; if (view !== "tablet") ui.list.hidden = true;
+        ui.status.textContent = "";
+        renderThumbs();
+        return go(Math.min(Math.max(1, page || 1), pdf.numPages), true);
+      }).catch(function (err) {
+        ui.status.className = "error";
+        ui.status.textContent = /import|module|Failed to fetch dynamically/i.test(String(err)) ? t("noViewer") : t("failed") + err.message;
+      });
+    }
+
+    function go(page, force) {
+      if (!s.pdf) return Promise.resolve();
+      page = Math.min(Math.max(1, page), s.pdf.numPages);
+      if (page === s.page && !force) return Promise.resolve();
+      s.page = page;
+      if (s.leading) client.request("document.lead", { document_id: s.docId, page: page }).catch(showError);
+      else if (s.following && client.state.presenting && client.state.presenting.page !== page) { s.following = false; }
+      return draw();
+    }
+
+    function draw() {
+      if (!s.pdf) return Promise.resolve();
+      renderToolbar();
+      pageLabel.textContent = t("page") + " " + s.page + " " + t("of") + " " + s.pdf.numPages;
+      return s.pdf.getPage(s.page).then(function (pg) {
+        var base = pg.getViewport({ scale: 1 });
+        var width = (view === "projector" ? window.innerWidth : Math.min(root.clientWidth || 800, 1100)) - 8;
+        var scale = (width / base.width) * s.zoom;
+        if (view === "projector") scale = Math.min(scale, (window.innerHeight - 80) / base.height);
+        var vp = pg.getViewport({ scale: scale * (window.devicePixelRatio || 1) });
+        canvas.width = vp.width; canvas.height = vp.height;
+        canvas.style.width = vp.width / (window.devicePixelRatio || 1) + "px";
+        canvas.style.height = vp.height / (window.devicePixelRatio || 1) + "px";
+        if (s.renderTask) s.renderTask.cancel();
+        s.renderTask = pg.render({ canvasContext: canvas.getContext("2d"), viewport: vp });
+        return s.renderTask.promise.catch(function () {}).then(function () { renderAnnotations(); });
+      });
+    }
+
+    function renderThumbs() {
+      thumbs.innerHTML = "";
+      if (view === "projector") return;
+      for (var i = 1; i <= s.pdf.numPages; i++) {
+        (function (n) {
+          var c = el("canvas", { "class": "doc-thumb", "aria-label": t("page") + " " + n });
+          var b = el("button", { type: "button", "class": "btn", style: "padding:2px", onclick: function () { go(n); } }, [c]);
+          thumbs.appendChild(b);
+          // Thumbnails render one after another in idle time, so the current page comes first.
+          setTimeout(function () {
+            if (!s.pdf) return;
+            s.pdf.getPage(n).then(function (pg) {
+              var vp = pg.getViewport({ scale: 90 / pg.getViewport({ scale: 1 }).width });
+              c.width = vp.width; c.height = vp.height;
+              pg.render({ canvasContext: c.getContext("2d"), viewport: vp });
+            });
+          }, 50 * n);
+        })(i);
+      }
+    }
+
+    // --- private annotations -----------------------------------------------------------------
+    function myNotes() {
+      return (client.state.annotations || []).filter(function (a) { return a.document_id === s.docId && a.page === s.page; });
+    }
+    function saveAnnotation(content) {
+      content.document_id = s.docId; content.page = s.page;
+      return client.request("annotation.save", content).then(function (r) {
+        client.state.annotations = r.annotations; renderAnnotations();
+      }).catch(showError);
+    }
+    function renderAnnotations() {
+      layer.innerHTML = "";
+      layer.setAttribute("style", "position:absolute;left:0;top:0;width:100%;height:100%");
+      notesBox.innerHTML = "";
+      if (view === "projector") return;
+      myNotes().forEach(function (a) {
+        if (a.kind === "highlight" && a.rect) {
+          layer.appendChild(el("div", { "class": "doc-highlight", style: "position:absolute;background:rgba(255,230,0,.4);left:" +
+            a.rect[0] * 100 + "%;top:" + a.rect[1] * 100 + "%;width:" + a.rect[2] * 100 + "%;height:" + a.rect[3] * 100 + "%" }));
+        }
+      });
+      notesBox.appendChild(el("h4", { text: t("notes") }));
+      myNotes().forEach(function (a) {
+        notesBox.appendChild(el("div", { "class": "doc-note" }, [
+          el("span", { text: a.kind === "highlight" ? "▮ " + (a.text || t("highlight")) : a.text }),
+          btn(t("remove"), function () {
+            client.request("annotation.delete", { id: a.id }).then(function (r) {
+              client.state.annotations = r.annotations; renderAnnotations();
+            }).catch(showError);
+          }),
+        ]));
+      });
+      var area = el("textarea", { rows: "3", maxlength: "4000", placeholder: t("notePlaceholder") });
+      notesBox.appendChild(area);
+      notesBox.appendChild(btn(t("addNote"), function () { saveAnnotation({ kind: "note", text: area.value }); }, "btn-primary"));
+    }
+    (function wireHighlight() {
+      var startPt = null;
+      function pt(e) {
+        var r = layer.getBoundingClientRect(), p = e.touches ? e.touches[0] : e;
+        return [Math.min(1, Math.max(0, (p.clientX - r.left) / r.width)), Math.min(1, Math.max(0, (p.clientY - r.top) / r.height))];
+      }
+      layer.addEventListener("pointerdown", function (e) { if (s.highlightMode) { startPt = pt(e); e.preventDefault(); } });
+      layer.addEventListener("pointerup", function (e) {
+        if (!startPt) return;
+        var end = pt(e), x = Math.min(startPt[0], end[0]), y = Math.min(startPt[1], end[1]);
+        var w = Math.abs(end[0] - startPt[0]), h = Math.abs(end[1] - startPt[1]);
+        startPt = null;
+        if (w > 0.01 && h > 0.005) saveAnnotation({ kind: "highlight", rect: [x, y, w, h] });
+      });
+    })();
+
+    // --- following the presenter -------------------------------------------------------------
+    function followPresenter() {
+      var p = client.state.presenting;
+      if (!p) {
+        if (view === "projector") { ui.status.textContent = t("waiting"); ui.viewer.hidden = true; }
+        if (s.leading) { s.leading = false; renderToolbar(); }
+        return;
+      }
+      if (s.leading && p.by !== me().user_id) s.leading = false;  // someone else took over
+      if (s.leading) return;
+      if (view === "projector" || s.following) {
+        if (!docById(p.document_id)) return;  // not visible to this viewer (e.g. a guest)
+        open(p.document_id, p.page);
+      } else {
+        renderToolbar();
+      }
+    }
+
+    client.onChange(function (state, keys) {
+      if (keys.has("documents") || keys.has("document_list")) {
+        if (keys.has("documents")) refreshList(); else renderList();
+      }
+      if (keys.has("presenting")) followPresenter();
+      if (keys.has("current_item") || keys.has("agenda")) renderList();
+      if (keys.has("annotations")) renderAnnotations();
+    });
+
+    renderList();
+    if (client.state.presenting) { s.following = view !== "chair"; followPresenter(); }
+    if (view !== "projector") registerOffline(meetingId);
+  }
+
+  // --- offline meeting pack --------------------------------------------------------------------
+  function registerOffline(meetingId) {
+    if (!("serviceWorker" in navigator) || !meetingId) return;
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function (reg) {
+      var sw = reg.active || reg.waiting || reg.installing;
+      function send() {
+        var target = navigator.serviceWorker.controller || reg.active;
+        if (target) target.postMessage({ type: "pack.sync", meetingId: meetingId });
+      }
+      if (reg.active) send(); else if (sw) sw.addEventListener("statechange", function () { if (sw.state === "activated") send(); });
+      window.addEventListener("online", send);
+    }).catch(function () { /* offline pack is a convenience; the live meeting works without it */ });
+    navigator.serviceWorker.addEventListener("message", function (e) {
+      if (e.data && e.data.type === "pack.purged" && e.data.reason === "expired") {
+        var p = document.getElementById("panel-documents");
+        if (p) p.insertBefore(el("p", { "class": "error", text: t("offlineExpired") }), p.firstChild);
+      }
+    });
+  }
+
+  if (window.meetingClient) start(window.meetingClient);
+  else document.addEventListener("meeting:ready", function (e) { start(e.detail); });
+})();
