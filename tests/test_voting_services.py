@@ -1,0 +1,286 @@
+"""Poll services without sockets: lifecycle, eligibility, one vote per person, secrecy, analog polls."""
+import pytest
+from django.db import connection
+
+from audit.models import AuditEntry
+from sessions import services as session_services
+from sessions.errors import Conflict, Invalid
+from sessions.events import apply_event
+from sessions.models import Attendance, Event
+from sessions.snapshot import build_snapshot, shared_part
+from voting import selectors, services
+from voting.models import Ballot, Poll, Tally, VoterRecord
+
+
+def start_meeting(p, present=None):
+    """Open the meeting and check in the chair, secretary and members (or the given people)."""
+    session_services.meeting_open(actor=p.chair, meeting=p.meeting)
+    for u in present if present is not None else p.voters:
+        session_services.attendance_check_in(actor=u, meeting=p.meeting)
+    p.meeting.refresh_from_db()
+    return p.meeting
+
+
+def item(p):
+    return p.meeting.agenda_items.order_by("position").first()
+
+
+def new_poll(p, **kw):
+    kw.setdefault("title", "Thông qua Nghị quyết tháng 12")
+    return services.poll_create(actor=p.chair, meeting=p.meeting, agenda_item_id=item(p).pk, **kw)
+
+
+def open_poll(p, **kw):
+    poll = new_poll(p, **kw)
+    return services.poll_open(actor=p.chair, meeting=p.meeting, poll_id=poll.pk)
+
+
+def vote(p, user, poll, choice, **kw):
+    p.meeting.refresh_from_db()
+    return services.poll_vote(actor=user, meeting=p.meeting, poll_id=poll.pk, choice=choice, **kw)
+
+
+def test_a_named_motion_runs_from_draft_to_published(personas):
+    p = personas
+    start_meeting(p)
+    poll = open_poll(p)
+    assert sorted(poll.eligible) == sorted(u.pk for u in p.voters)
+    for u, c in zip(p.voters, ["yes", "yes", "yes", "no", "abstain"]):
+        vote(p, u, poll, c)
+    services.poll_close(actor=p.chair, meeting=p.meeting, poll_id=poll.pk)
+    services.poll_publish(actor=p.chair, meeting=p.meeting, poll_id=poll.pk)
+    row = selectors.polls_section(p.meeting)[str(poll.pk)]
+    assert row["status"] == "published" and row["voted"] == 5
+    r = row["result"]
+    assert r["counts"] == {"yes": 3, "no": 1, "abstain": 1, "not_voted": 0}
+    # Party default: more than half of all members convened (5 voting members) → 3/5 passes.
+    assert (r["base_count"], r["passed"]) == (5, True)
+    assert r["outcome_text"] == "Thông qua với 3/5 phiếu tán thành (60%)."
+    assert Ballot.objects.filter(poll=poll).count() == 5
+
+
+def test_results_are_not_shared_before_publishing(personas):
+    p = personas
+    start_meeting(p)
+    poll = open_poll(p)
+    vote(p, p.member, poll, "yes")
+    services.poll_close(actor=p.chair, meeting=p.meeting, poll_id=poll.pk)
+    row = selectors.polls_section(p.meeting)[str(poll.pk)]
+    assert row["result"] is None and row["voted"] == 1
+
+
+def test_it_refuses_to_open_without_quorum_unless_the_chair_overrides(personas):
+    p = personas
+    start_meeting(p, present=[p.chair, p.member])  # 2 of 5 convened
+    poll = new_poll(p)
+    with pytest.raises(services.QuorumMissing) as e:
+        services.poll_open(actor=p.chair, meeting=p.meeting, poll_id=poll.pk)
+    assert e.value.code == "no_quorum"
+    poll = services.poll_open(actor=p.chair, meeting=p.meeting, poll_id=poll.pk, override_quorum=True)
+    assert poll.quorum_overridden and sorted(poll.eligible) == sorted([p.chair.pk, p.member.pk])
+    entry = AuditEntry.objects.filter(action="poll.opened").latest("id")
+    assert entry.data["quorum_overridden"] is True
+    event = Event.objects.filter(meeting=p.meeting, type="poll.opened").latest("seq")
+    assert event.data["quorum_overridden"] is True
+
+
+def test_it_rejects_votes_from_absent_members_and_observers(personas):
+    p = personas
+    start_meeting(p, present=[p.chair, p.secretary, p.members[0], p.members[1]])
+    session_services.attendance_set(actor=p.secretary, meeting=p.meeting, user_id=p.observer.pk, status="present")
+    poll = open_poll(p)
+    for outsider in (p.members[2], p.observer):
+        with pytest.raises(services.NotEligible):
+            vote(p, outsider, poll, "yes")
+    # Checking in after the poll opened does not add anyone: the list is frozen.
+    session_services.attendance_check_in(actor=p.members[2], meeting=p.meeting)
+    with pytest.raises(services.NotEligible):
+        vote(p, p.members[2], poll, "yes")
+    assert VoterRecord.objects.filter(poll=poll).count() == 0
+
+
+def test_it_rejects_a_vote_after_close(personas):
+    p = personas
+    start_meeting(p)
+    poll = open_poll(p)
+    services.poll_close(actor=p.chair, meeting=p.meeting, poll_id=poll.pk)
+    with pytest.raises(services.PollClosed):
+        vote(p, p.member, poll, "yes")
+
+
+def test_same_answer_twice_is_one_ballot_a_different_answer_is_refused(personas):
+    p = personas
+    start_meeting(p)
+    poll = open_poll(p)
+    assert vote(p, p.member, poll, "yes")["repeat"] is False
+    assert vote(p, p.member, poll, "yes")["repeat"] is True
+    with pytest.raises(services.AlreadyVoted):
+        vote(p, p.member, poll, "no")
+    assert VoterRecord.objects.filter(poll=poll).count() == 1
+    assert dict(Tally.objects.filter(poll=poll).values_list("key", "votes")) == {"yes": 1, "no": 0, "abstain": 0}
+
+
+def test_a_committee_may_allow_changing_a_named_vote_while_open(personas):
+    p = personas
+    p.committee.allow_vote_change = True
+    p.committee.save()
+    start_meeting(p)
+    poll = open_poll(p)
+    vote(p, p.member, poll, "yes")
+    assert vote(p, p.member, poll, "no")["changed"] is True
+    assert dict(Tally.objects.filter(poll=poll).values_list("key", "votes")) == {"yes": 0, "no": 1, "abstain": 0}
+
+
+def test_a_secret_retry_with_the_same_token_is_ok_any_other_second_vote_is_refused(personas):
+    p = personas
+    start_meeting(p)
+    poll = open_poll(p, secret=True)
+    vote(p, p.member, poll, "no", token="tap-1")
+    assert vote(p, p.member, poll, "no", token="tap-1")["repeat"] is True
+    with pytest.raises(services.AlreadyVoted):
+        vote(p, p.member, poll, "no", token="tap-2")
+    assert dict(Tally.objects.filter(poll=poll).values_list("key", "votes"))["no"] == 1
+
+
+def test_bad_choices_are_refused_with_a_message(personas):
+    p = personas
+    start_meeting(p)
+    poll = open_poll(p)
+    with pytest.raises(Invalid):
+        vote(p, p.member, poll, "maybe")
+    election = None
+    services.poll_close(actor=p.chair, meeting=p.meeting, poll_id=poll.pk)
+    election = open_poll(p, kind="election", candidates=["An", "Bình", "Cường"], seats=2)
+    assert election.secret  # personnel matters are secret by default
+    for bad in ([0, 1, 2], [0, 0], [5], "yes"):
+        with pytest.raises(Invalid):
+            vote(p, p.member, election, bad)
+
+
+def test_an_election_elects_with_more_than_half_of_ballots(personas):
+    p = personas
+    start_meeting(p)
+    poll = open_poll(p, kind="election", candidates=["An", "Bình", "Cường"], seats=2)
+    ballots = [[0, 1], [0, 1], [0, 2], [1], []]
+    for u, b in zip(p.voters, ballots):
+        vote(p, u, poll, b)
+    services.poll_close(actor=p.chair, meeting=p.meeting, poll_id=poll.pk)
+    rec = selectors.meeting_poll_records(p.meeting)[0]
+    assert [o["votes"] for o in rec["options"]] == [3, 3, 1]
+    assert [o["elected"] for o in rec["options"]] == [True, True, False]
+    assert rec["counts"]["ballots"] == 5 and rec["base_count"] == 5
+    assert Ballot.objects.count() == 0
+
+
+def test_analog_counts_are_validated_and_used(personas):
+    p = personas
+    start_meeting(p)
+    poll = open_poll(p, analog=True)
+    with pytest.raises(Conflict):
+        services.poll_close(actor=p.chair, meeting=p.meeting, poll_id=poll.pk)
+    for bad in ({"yes": 4, "no": 2, "abstain": 0}, {"yes": -1, "no": 0, "abstain": 0}, {"yes": 1}):
+        with pytest.raises(Invalid):
+            services.poll_record_counts(actor=p.secretary, meeting=p.meeting, poll_id=poll.pk, counts=bad)
+    services.poll_record_counts(actor=p.secretary, meeting=p.meeting, poll_id=poll.pk,
+                                counts={"yes": 4, "no": 1, "abstain": 0})
+    with pytest.raises(Invalid):
+        vote(p, p.member, poll, "yes")
+    services.poll_close(actor=p.chair, meeting=p.meeting, poll_id=poll.pk)
+    rec = selectors.meeting_poll_records(p.meeting)[0]
+    assert rec["analog"] and rec["counts"] == {"yes": 4, "no": 1, "abstain": 0, "not_voted": 0}
+    assert rec["passed"] is True
+
+
+def test_the_secretary_records_a_vote_for_a_member_without_a_device(personas):
+    p = personas
+    start_meeting(p)
+    poll = open_poll(p)
+    services.poll_record_vote(actor=p.secretary, meeting=p.meeting, poll_id=poll.pk,
+                              user_id=p.members[2].pk, choice="abstain")
+    ballot = Ballot.objects.get(poll=poll, voter=p.members[2])
+    assert ballot.recorded_by == p.secretary
+    assert AuditEntry.objects.filter(action="poll.vote_recorded", data__user_id=p.members[2].pk).exists()
+    mine = selectors.my_votes(p.meeting, p.members[2])[str(poll.pk)]
+    assert mine == {"voted": True, "recorded_by": "Lê Thị Thư", "choice": "abstain"}
+    secret = None
+    services.poll_close(actor=p.chair, meeting=p.meeting, poll_id=poll.pk)
+    secret = open_poll(p, secret=True)
+    with pytest.raises(Invalid):
+        services.poll_record_vote(actor=p.secretary, meeting=p.meeting, poll_id=secret.pk,
+                                  user_id=p.members[2].pk, choice="yes")
+
+
+def test_the_meeting_cannot_close_while_a_poll_is_open(personas):
+    p = personas
+    start_meeting(p)
+    poll = open_poll(p)
+    with pytest.raises(Conflict):
+        session_services.meeting_close(actor=p.chair, meeting=p.meeting)
+    services.poll_close(actor=p.chair, meeting=p.meeting, poll_id=poll.pk)
+    session_services.meeting_close(actor=p.chair, meeting=p.meeting)
+
+
+def test_a_cancelled_poll_is_left_out_of_the_minutes(personas):
+    p = personas
+    start_meeting(p)
+    a = new_poll(p, title="Hủy")
+    b = new_poll(p, title="Giữ")
+    services.poll_cancel(actor=p.chair, meeting=p.meeting, poll_id=a.pk)
+    records = selectors.meeting_poll_records(p.meeting)
+    assert [r["id"] for r in records] == [b.pk]
+    keys = {"id", "agenda_item_id", "title", "kind", "secret", "analog", "status", "base", "base_label",
+            "base_count", "threshold", "threshold_label", "quorum", "quorum_overridden", "eligible_count",
+            "eligible_hash", "counts", "options", "passed", "tie", "outcome_text"}
+    assert set(records[0]) == keys
+
+
+@pytest.mark.django_db(transaction=True)  # build_snapshot sets REPEATABLE READ: needs its own transaction
+def test_stale_state_plus_poll_events_equals_a_fresh_snapshot(personas):
+    p = personas
+    start_meeting(p)
+    stale = build_snapshot(p.meeting.pk, p.member)
+    poll = open_poll(p, secret=True)
+    for u, c in zip(p.voters, ["yes", "no", "yes", "yes", "abstain"]):
+        vote(p, u, poll, c)
+    services.poll_close(actor=p.chair, meeting=p.meeting, poll_id=poll.pk)
+    services.poll_publish(actor=p.chair, meeting=p.meeting, poll_id=poll.pk)
+    cancelled = new_poll(p, title="Bỏ")
+    services.poll_cancel(actor=p.chair, meeting=p.meeting, poll_id=cancelled.pk)
+    for e in Event.objects.filter(meeting=p.meeting, seq__gt=stale["seq"]).order_by("seq"):
+        apply_event(stale, e.as_message())
+    fresh = build_snapshot(p.meeting.pk, p.member)
+    assert shared_part(stale) == shared_part(fresh)
+    assert fresh["polls"][str(poll.pk)]["result"]["counts"]["yes"] == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nothing_stored_links_a_secret_voter_to_a_choice(personas):
+    p = personas
+    start_meeting(p)
+    poll = open_poll(p, secret=True)
+    choices = dict(zip([u.pk for u in p.voters], ["yes", "no", "abstain", "yes", "no"]))
+    for u in p.voters:
+        vote(p, u, poll, choices[u.pk], token=f"t{u.pk}")
+    services.poll_close(actor=p.chair, meeting=p.meeting, poll_id=poll.pk)
+    services.poll_publish(actor=p.chair, meeting=p.meeting, poll_id=poll.pk)
+    assert Ballot.objects.filter(poll=poll).count() == 0
+    # Voter records say who, and have no column that could say what or when.
+    fields = {f.name for f in VoterRecord._meta.fields}
+    assert fields == {"id", "poll", "user", "recorded_by", "token_hash"}
+    assert {f.name for f in Tally._meta.fields} == {"id", "poll", "key", "votes"}
+    # Neither the event log nor the audit log mentions any single choice.
+    for e in Event.objects.filter(meeting=p.meeting, type__startswith="poll."):
+        assert "choice" not in str(e.data)
+        assert e.type not in ("poll.vote", "poll.voted")
+    for a in AuditEntry.objects.filter(meeting_id=p.meeting.pk):
+        assert "choice" not in a.data and not a.action.startswith("poll.vote")
+    # Every row of the database that mentions this poll, dumped as text: no voter id sits next to a choice.
+    with connection.cursor() as cur:
+        cur.execute("SELECT xmin::text, user_id FROM voting_voterrecord WHERE poll_id = %s", [poll.pk])
+        voter_xmins = {x for x, _ in cur.fetchall()}
+        cur.execute("SELECT xmin::text, key FROM voting_tally WHERE poll_id = %s", [poll.pk])
+        tally_xmins = {x for x, _ in cur.fetchall()}
+    if connection.vendor == "postgresql":
+        # Counter rows were rewritten when the poll closed: no counter carries a voter's transaction id.
+        assert not voter_xmins & tally_xmins
+    assert Tally.objects.filter(poll=poll, key="yes").get().votes == 2
