@@ -4,7 +4,7 @@ import json
 
 import pytest
 import websockets
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async as sync_to_async
 
 from sessions.snapshot import shared_part
 from tests.conftest import session_cookie

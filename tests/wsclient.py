@@ -4,7 +4,7 @@ import itertools
 import json
 
 import websockets
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async as sync_to_async
 
 from sessions.events import apply_event
 
