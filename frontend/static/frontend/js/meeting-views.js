@@ -58,6 +58,8 @@
     }
 
     function renderAgenda(s) {
+      var cur = (s.agenda || []).filter(function (i) { return i.id === s.current_item; })[0];
+      if ($("current-item")) $("current-item").textContent = cur ? cur.number + ". " + cur.title : "—";
       var list = $("agenda");
       if (!list) return;
       clear(list);
@@ -83,8 +85,6 @@
         }
         list.appendChild(li);
       });
-      var cur = (s.agenda || []).filter(function (i) { return i.id === s.current_item; })[0];
-      if ($("current-item")) $("current-item").textContent = cur ? cur.number + ". " + cur.title : "—";
     }
 
     function renderSpeakers(s) {

@@ -1,0 +1,34 @@
+"""Playwright driving Debian's Chromium (never a downloaded browser)."""
+import os
+from pathlib import Path
+
+from tests.factories import PASSWORD
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
+TABLET = {"width": 800, "height": 1280}    # a 10" tablet in portrait
+LANDSCAPE = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+def launch(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+def signed_in_page(browser, server, username, *, viewport=TABLET, password=PASSWORD):
+    context = browser.new_context(viewport=viewport, locale="vi-VN", base_url=server.http)
+    page = context.new_page()
+    page.goto("/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(server.http + "/")
+    return page
+
+
+def screenshot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
