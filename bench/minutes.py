@@ -1,0 +1,115 @@
+"""Benchmark: render minutes of 50 pages to PDF/A with signature fields and sign them twice.
+
+Compares with rendering the same HTML with bare WeasyPrint (plain PDF, no fields, no signatures)
+in the same run. Quality bar (PRODUCT.md): 50 pages rendered and signed twice in under 6 s.
+
+    SECRET_KEY=x .venv/bin/python bench/minutes.py [--pages 50]
+
+Needs no database or Redis: the template context is built in memory.
+"""
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "meetingroom.settings")
+os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
+os.environ.setdefault("MEETINGROOM_VAR_DIR", "/tmp/meetingroom-bench-minutes")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.template.loader import render_to_string  # noqa: E402
+from weasyprint import HTML  # noqa: E402
+
+from minutes import render, signing  # noqa: E402
+
+PARAGRAPH = ("Đồng chí Trần Văn Thành phát biểu: thống nhất với dự thảo nghị quyết, đề nghị bổ sung nhiệm vụ "
+             "phát triển đảng viên trong thanh niên, nâng cao chất lượng sinh hoạt chi bộ, tăng cường kiểm tra, "
+             "giám sát việc thực hiện nghị quyết ở các tổ dân phố; đồng thời đề nghị Văn phòng Đảng ủy hoàn thiện "
+             "hồ sơ, lưu trữ biên bản điện tử có chữ ký số theo đúng quy định.")
+
+
+def context(items: int) -> dict:
+    committee = SimpleNamespace(name="Đảng ủy phường Hòa Bình")
+    meeting = SimpleNamespace(title="Hội nghị Ban Chấp hành Đảng bộ phường tháng 12 năm 2026",
+                              place="Hội trường Đảng ủy phường")
+    poll = {"kind": "Biểu quyết công khai", "title": "Thông qua nghị quyết",
+            "rule": "Cơ sở tính: tổng số đảng ủy viên được triệu tập (15); ngưỡng thông qua: quá nửa",
+            "eligible_count": 15, "eligible_hash": "ab" * 32, "counts": [("Chưa biểu quyết", 0)],
+            "options": [{"label": "Tán thành", "votes": 14, "percent": "93,33%"},
+                        {"label": "Không tán thành", "votes": 1, "percent": "6,67%"},
+                        {"label": "Không biểu quyết", "votes": 0, "percent": "0%"}],
+            "outcome": "Thông qua."}
+    people = [{"name": f"Nguyễn Thị Đảng Viên {i}", "reason": ""} for i in range(1, 16)]
+    sections = [{"key": f"item.{i}", "title": f"{i}. Nội dung thảo luận số {i}",
+                 "paragraphs": [PARAGRAPH] * 6, "polls": [poll]} for i in range(1, items + 1)]
+    return {
+        "meeting": meeting, "committee": committee, "superior": "Đảng bộ quận Đống Đa",
+        "place_date": "Hà Nội, ngày 28 tháng 12 năm 2026", "date_text": "28/12/2026",
+        "start_time": "08 giờ 00", "end_time": "11 giờ 30", "chair_name": "Nguyễn Văn Chủ",
+        "secretary_name": "Lê Thị Thư", "chair_upper": "T/M ĐẢNG ỦY", "chair_role": "BÍ THƯ",
+        "att": {"convened": 15, "present_count": 15, "present": people, "remote": [], "excused": [],
+                "absent": [], "not_counted": [], "guests": []},
+        "absent_count": 0,
+        "items": [{"number": str(i), "title": f"Nội dung thảo luận số {i}", "presenter": "Lê Thị Thư"}
+                  for i in range(1, items + 1)],
+        "loose_polls": [], "sections": sections, "event_seq": 1234, "event_hash": "cd" * 32, "event_count": 1234,
+    }
+
+
+def html_for_pages(pages: int) -> tuple[str, int]:
+    """HTML of at least `pages` pages (a few probes scale the number of agenda items)."""
+    items = 10
+    for _ in range(6):
+        html = render_to_string("minutes/pdf.html", context(items))
+        got = len(HTML(string=html, base_url="/").render().pages)
+        if pages <= got <= pages + 1:
+            break
+        items = max(1, round(items * pages / got) + (1 if got < pages else 0))
+    return html, got
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pages", type=int, default=50)
+    args = parser.parse_args()
+    html, pages = html_for_pages(args.pages)
+    ca_cert, ca_key = signing.make_ca("Đảng ủy phường Hòa Bình")
+    creds = [signing.issue_certificate(ca_cert_pem=ca_cert, ca_key_pem=ca_key, common_name=name,
+                                       organisation="Đảng ủy phường Hòa Bình", passphrase="bench-passphrase")
+             for name in ("Lê Thị Thư", "Nguyễn Văn Chủ")]
+
+    t0 = time.perf_counter()
+    HTML(string=html, base_url="/").write_pdf()
+    bare = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    pdf = render.html_to_pdf(html)
+    rendered = time.perf_counter() - t0
+    for (cert, key, _), field, name in zip(creds, (render.SECRETARY_FIELD, render.CHAIR_FIELD),
+                                           ("Lê Thị Thư", "Nguyễn Văn Chủ")):
+        signer = signing.make_signer(cert_pem=cert, key_pem_encrypted=key, passphrase="bench-passphrase",
+                                     chain_pem=ca_cert)
+        pdf = signing.sign(pdf, field_name=field, signer=signer, display_name=name, role="Ký",
+                           when_text="28/12/2026 11:45")
+    total = time.perf_counter() - t0
+    reports, error = signing.verify(pdf, [ca_cert])
+    assert error is None and len(reports) == 2 and all(r.intact and r.valid for r in reports), reports
+
+    print(f"pages: {pages}, PDF size: {len(pdf) / 1024:.0f} KiB")
+    print(f"bare WeasyPrint (same HTML, plain PDF):        {bare:6.2f} s")
+    print(f"minutes PDF/A-3u + 2 fields:                   {rendered:6.2f} s")
+    print(f"minutes rendered and signed twice (total):     {total:6.2f} s  (bar: < 6 s)")
+    print(f"ratio total / bare WeasyPrint:                 {total / bare:6.2f}x")
+    print("PASS" if total < 6 else "FAIL")
+    return 0 if total < 6 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
