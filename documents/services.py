@@ -22,9 +22,7 @@ S = Meeting.Status
 
 
 def _doc_changed(meeting: Meeting, actor, document: Document, kind: str) -> None:
-    # Only announced once the meeting is published: drafts are the preparers' business.
-    if meeting.status == S.DRAFT:
-        return
+    # Also while drafting: only preparers can be connected then, and their state must stay exact.
     emit(meeting, f"document.{kind}", actor=actor, document_id=document.pk,
          patch={f"documents.{document.pk}": sections(meeting, "documents")["documents"].get(str(document.pk))})
 
@@ -124,9 +122,8 @@ def document_delete(*, actor, document: Document) -> None:
     pk = document.pk
     Presenting.objects.filter(meeting=meeting, document=document).delete()
     document.delete()
-    if meeting.status != S.DRAFT:
-        emit(meeting, "document.removed", actor=actor, document_id=pk,
-             patch={f"documents.{pk}": None, **sections(meeting, "presenting")})
+    emit(meeting, "document.removed", actor=actor, document_id=pk,
+         patch={f"documents.{pk}": None, **sections(meeting, "presenting")})
     audit_record(actor=actor, action="document.deleted", meeting=meeting, data={"document_id": pk})
 
 
