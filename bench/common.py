@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import resource
 import socket
 import statistics
@@ -223,7 +224,7 @@ class Client:
     """
 
     __slots__ = ("url", "cookie", "origin", "meeting_id", "ws", "seq", "base_seq", "events", "gaps",
-                 "repeats", "frames", "error", "ready", "synced_at")
+                 "repeats", "frames", "error", "ready", "synced_at", "retries", "reconnects")
 
     def __init__(self, url: str, cookie: str | None, origin: str, meeting_id: int):
         self.url, self.cookie, self.origin, self.meeting_id = url, cookie, origin, meeting_id
@@ -234,26 +235,44 @@ class Client:
         self.error: str | None = None
         self.ready = asyncio.Event()
         self.synced_at = 0.0
+        self.retries = self.reconnects = 0
 
-    async def run(self, connect_sem: asyncio.Semaphore):
+    async def run(self, connect_sem: asyncio.Semaphore, attempts: int = 30):
+        """Connect, hello, receive; on a refused or dropped connection retry like a tablet would:
+        back off, reconnect and say hello with the last seq held (the server replays the rest)."""
         import websockets
 
         headers = {"Origin": self.origin}
         if self.cookie:
             headers["Cookie"] = f"sessionid={self.cookie}"
-        try:
-            async with connect_sem:
-                self.ws = await websockets.connect(self.url, additional_headers=headers, max_size=2**24,
-                                                   open_timeout=60, ping_interval=None, close_timeout=1)
-                await self.ws.send(json.dumps({"type": "hello", "id": 1, "content": {"protocol": 1}}))
-                while not self.ready.is_set():
-                    self._on_frame(await asyncio.wait_for(self.ws.recv(), 60))
-            async for text in self.ws:
-                self._on_frame(text)
-        except Exception as e:  # recorded and reported: a failed client is a failed run
-            if self.error is None and not isinstance(e, asyncio.CancelledError):
-                self.error = f"{type(e).__name__}: {e}"[:300]
-            self.ready.set()
+        failures = 0
+        while True:
+            try:
+                async with connect_sem:
+                    self.ws = await websockets.connect(self.url, additional_headers=headers, max_size=2**24,
+                                                       open_timeout=60, ping_interval=None, close_timeout=1)
+                    hello = {"protocol": 1}
+                    if self.seq >= 0:
+                        hello["last_seq"] = self.seq
+                    await self.ws.send(json.dumps({"type": "hello", "id": 1, "content": hello}))
+                    while not self.ready.is_set():
+                        self._on_frame(await asyncio.wait_for(self.ws.recv(), 60))
+                async for text in self.ws:
+                    self._on_frame(text)
+                raise ConnectionError("closed by the server")
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                failures += 1
+                if self.ready.is_set():
+                    self.reconnects += 1
+                else:
+                    self.retries += 1
+                if failures >= attempts or self.error is not None:
+                    self.error = self.error or f"{type(e).__name__}: {e}"[:300]
+                    self.ready.set()
+                    return
+                await asyncio.sleep(min(5.0, 0.25 * 2 ** min(failures, 5)) * (0.5 + random.random()))
 
     def _on_frame(self, text: str):
         now = time.time()
@@ -274,7 +293,11 @@ class Client:
                 self.events.append((seq, now))
                 self.seq = seq
         elif kind in ("snapshot", "synced"):
-            self.seq = self.base_seq = msg["content"]["seq"]
+            if kind == "snapshot" and self.base_seq >= 0 and msg["content"]["seq"] != self.seq:
+                self.gaps += 1  # a reconnect that needed a snapshot: events in between were skipped
+            self.seq = msg["content"]["seq"]
+            if self.base_seq < 0:
+                self.base_seq = self.seq
             self.synced_at = now
             self.ready.set()
         elif kind == "error":
@@ -283,7 +306,8 @@ class Client:
 
     def result(self) -> dict:
         return {"meeting_id": self.meeting_id, "base_seq": self.base_seq, "events": self.events,
-                "gaps": self.gaps, "repeats": self.repeats, "frames": self.frames, "error": self.error}
+                "gaps": self.gaps, "repeats": self.repeats, "frames": self.frames, "error": self.error,
+                "retries": self.retries, "reconnects": self.reconnects}
 
 
 async def _worker(conn, specs: list[dict], connect_concurrency: int):
@@ -295,7 +319,8 @@ async def _worker(conn, specs: list[dict], connect_concurrency: int):
     await asyncio.gather(*(c.ready.wait() for c in clients))
     failed = [c.error for c in clients if c.error]
     conn.send(("ready", {"connected": len(clients) - len(failed), "failed": len(failed),
-                         "errors": failed[:5], "seconds": round(time.time() - started, 2)}))
+                         "errors": failed[:5], "seconds": round(time.time() - started, 2),
+                         "retries": sum(c.retries for c in clients)}))
     while True:
         cmd, arg = await loop.run_in_executor(None, conn.recv)
         if cmd == "stats":
@@ -316,7 +341,7 @@ async def _worker(conn, specs: list[dict], connect_concurrency: int):
             return
 
 
-def worker_main(conn, specs: list[dict], connect_concurrency: int = 32, nofile: int = 8192):
+def worker_main(conn, specs: list[dict], connect_concurrency: int = 8, nofile: int = 8192):
     raise_nofile(nofile)
     asyncio.run(_worker(conn, specs, connect_concurrency))
 
@@ -324,7 +349,7 @@ def worker_main(conn, specs: list[dict], connect_concurrency: int = 32, nofile: 
 class Workers:
     """Client worker processes (spawned, so they share nothing with Django in the parent)."""
 
-    def __init__(self, specs: list[dict], processes: int, connect_concurrency: int = 32):
+    def __init__(self, specs: list[dict], processes: int, connect_concurrency: int = 8):
         import multiprocessing as mp
 
         ctx = mp.get_context("spawn")
@@ -351,7 +376,7 @@ class Workers:
         answers = await asyncio.gather(*(self._ask(c, None, expect="ready") for c in self.conns))
         return {"connected": sum(a["connected"] for a in answers), "failed": sum(a["failed"] for a in answers),
                 "errors": [e for a in answers for e in a["errors"]][:5],
-                "seconds": max(a["seconds"] for a in answers)}
+                "seconds": max(a["seconds"] for a in answers), "retries": sum(a["retries"] for a in answers)}
 
     async def frames(self) -> int:
         answers = await asyncio.gather(*(self._ask(c, "stats", expect="stats") for c in self.conns))

@@ -34,6 +34,8 @@ def parse_args(argv=None):
     p.add_argument("--meetings", type=int, default=100, help="meetings mode: number of meetings")
     p.add_argument("--processes", type=int, default=2, help="Daphne processes")
     p.add_argument("--client-processes", type=int, default=2, help="worker processes holding the client sockets")
+    p.add_argument("--connect-concurrency", type=int, default=8,
+                   help="handshakes in flight per client process (tablets retry with back-off when refused)")
     p.add_argument("--changes", type=int, default=20, help="current-item changes per meeting")
     p.add_argument("--interval", type=float, default=None,
                    help="seconds between a chair's changes (default 0.2; 1.0 in meetings mode)")
@@ -72,8 +74,9 @@ def analyze(results: list[dict], sends: dict, finals: dict[int, int]) -> dict:
     received are exactly base+1..final, each once, in order.
     """
     lat_send, lat_ok, lat_at = [], [], []
-    lost = incomplete = failed = gaps = repeats = 0
+    lost = incomplete = failed = gaps = repeats = reconnects = 0
     for r in results:
+        reconnects += r.get("reconnects", 0)
         if r["error"]:
             failed += 1
         final = finals[r["meeting_id"]]
@@ -92,7 +95,7 @@ def analyze(results: list[dict], sends: dict, finals: dict[int, int]) -> dict:
                 lat_at.append(t - sent["at"])
     return {
         "clients": len(results), "failed_clients": failed, "incomplete_clients": incomplete,
-        "events_lost": lost, "gaps_seen": gaps, "repeats_seen": repeats,
+        "events_lost": lost, "gaps_seen": gaps, "repeats_seen": repeats, "reconnects": reconnects,
         "latency_ms": common.summarize_ms(lat_send),
         "latency_after_ok_ms": common.summarize_ms(lat_ok),
         "latency_after_insert_ms": common.summarize_ms(lat_at),
@@ -140,7 +143,7 @@ async def _own_event(ctrl: common.Controller, match, timeout: float = 15) -> int
 
 async def measure_ours(servers, meeting_id, pop, items, args) -> dict:
     specs = client_specs(servers, meeting_id, pop.member_cookies[: args.clients])
-    workers = common.Workers(specs, args.client_processes)
+    workers = common.Workers(specs, args.client_processes, args.connect_concurrency)
     try:
         ready = await workers.ready()
         if ready["failed"]:
@@ -156,7 +159,7 @@ async def measure_ours(servers, meeting_id, pop, items, args) -> dict:
     finally:
         await workers.close()
     report = analyze(results, sends, {meeting_id: final})
-    report.update(connect_seconds=ready["seconds"], settle_seconds=round(settle, 2), events=len(sends))
+    report.update(connect_seconds=ready["seconds"], connect_retries=ready["retries"], settle_seconds=round(settle, 2), events=len(sends))
     return report
 
 
@@ -166,7 +169,7 @@ async def measure_bare(args) -> dict:
     try:
         url, origin = f"ws://127.0.0.1:{port}", f"http://127.0.0.1:{port}"
         specs = [{"url": url + "/ws", "cookie": None, "origin": origin, "meeting_id": 0}] * args.clients
-        workers = common.Workers(specs, args.client_processes)
+        workers = common.Workers(specs, args.client_processes, args.connect_concurrency)
         try:
             ready = await workers.ready()
             if ready["failed"]:
@@ -188,7 +191,7 @@ async def measure_bare(args) -> dict:
         proc.terminate()
         proc.wait(10)
     report = analyze(results, sends, {0: args.changes})
-    report.update(connect_seconds=ready["seconds"], settle_seconds=round(settle, 2), events=len(sends))
+    report.update(connect_seconds=ready["seconds"], connect_retries=ready["retries"], settle_seconds=round(settle, 2), events=len(sends))
     return report
 
 
@@ -212,7 +215,7 @@ def _dropped_since(servers, offsets, meeting_id: int) -> dict:
 
 async def run_burst(servers, meeting_id, pop, items, args) -> dict:
     specs = client_specs(servers, meeting_id, pop.member_cookies[: args.clients])
-    workers = common.Workers(specs, args.client_processes)
+    workers = common.Workers(specs, args.client_processes, args.connect_concurrency)
     try:
         ready = await workers.ready()
         if ready["failed"]:
@@ -257,7 +260,7 @@ async def run_burst(servers, meeting_id, pop, items, args) -> dict:
     finally:
         await workers.close()
     report = analyze(results, sends, {meeting_id: final})
-    report.update(connect_seconds=ready["seconds"], settle_seconds=round(settle, 2), events=final - base,
+    report.update(connect_seconds=ready["seconds"], connect_retries=ready["retries"], settle_seconds=round(settle, 2), events=final - base,
                   refused=len(refused), refused_sample=[r["content"] for r in refused[:3]],
                   issued_seconds=round(issued_seconds, 3), committed_seconds=round(committed_seconds, 3),
                   all_delivered_seconds=round(done_seconds, 3), capacity=args.capacity, **dropped)
@@ -269,7 +272,7 @@ async def run_meetings(servers, meetings, args) -> dict:
     specs = []
     for index, (mid, pop, _) in enumerate(meetings):
         specs += client_specs(servers, mid, pop.member_cookies[: args.clients], offset=index)
-    workers = common.Workers(specs, args.client_processes)
+    workers = common.Workers(specs, args.client_processes, args.connect_concurrency)
     try:
         ready = await workers.ready()
         if ready["failed"]:
@@ -294,7 +297,7 @@ async def run_meetings(servers, meetings, args) -> dict:
     finally:
         await workers.close()
     report = analyze(results, sends, finals)
-    report.update(connect_seconds=ready["seconds"], settle_seconds=round(settle, 2), events=len(sends),
+    report.update(connect_seconds=ready["seconds"], connect_retries=ready["retries"], settle_seconds=round(settle, 2), events=len(sends),
                   meetings=len(meetings), run_seconds=round(run_seconds, 2),
                   events_per_second=round(len(sends) / run_seconds, 1))
     return report
@@ -383,7 +386,9 @@ def print_report(report: dict) -> None:
         lat = r["latency_ms"]
         print(f"{name:5s} clients={r['clients']} events={r['events']} lost={r['events_lost']} "
               f"incomplete={r['incomplete_clients']} failed={r['failed_clients']} gaps={r['gaps_seen']} "
-              f"repeats={r['repeats_seen']} connect={r['connect_seconds']}s settle={r['settle_seconds']}s")
+              f"repeats={r['repeats_seen']} reconnects={r['reconnects']}")
+        print(f"      connect phase {r['connect_seconds']}s ({r['connect_retries']} refused handshakes retried), "
+              f"settle {r['settle_seconds']}s")
         print(f"      latency send→receipt ms: p50={lat['p50']} p95={lat['p95']} p99={lat['p99']} max={lat['max']}"
               f"  (n={lat['n']})")
         for key, label in (("latency_after_ok_ms", "ok-reply→receipt"), ("latency_after_insert_ms", "insert→receipt")):

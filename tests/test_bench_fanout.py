@@ -1,0 +1,108 @@
+"""The fan-out benchmark itself runs end to end: a tiny run, real Daphne, PostgreSQL and Redis.
+
+It runs bench/fanout.py as a subprocess (its own database, mr_bench_fanout_smoke, dropped and
+recreated; the Redis db of this test run) and checks the report, not the speed: every tablet got
+every event once and in order, and the report carries the figures the README promises.
+"""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from bench.common import percentile, summarize_ms
+from bench.fanout import analyze
+from tests.conftest import scaled
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run_bench(tmp_path, *args) -> dict:
+    db = settings.DATABASES["default"]
+    pg = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    out = tmp_path / "report.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "fanout.py"), "--pg", pg, "--redis-url", settings.REDIS_URL,
+         "--var-dir", str(tmp_path / "var"), "--json", str(out), *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=240,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return json.loads(out.read_text())
+
+
+def _assert_complete(section: dict, clients: int, events: int):
+    assert "error" not in section, section
+    assert section["clients"] == clients
+    assert section["events"] == events
+    assert section["failed_clients"] == 0
+    assert section["events_lost"] == 0
+    assert section["incomplete_clients"] == 0
+    assert section["repeats_seen"] == 0
+    lat = section["latency_ms"]
+    assert lat["n"] == clients * events
+    assert 0 < lat["p50"] <= lat["p95"] <= lat["p99"] <= lat["max"]
+
+
+@scaled
+@pytest.mark.django_db
+def test_a_small_fanout_run_delivers_every_change_to_every_tablet_and_to_the_bare_baseline(tmp_path):
+    report = _run_bench(tmp_path, "--clients", "20", "--processes", "1", "--client-processes", "1",
+                        "--changes", "3", "--db", "mr_bench_fanout_smoke")
+    _assert_complete(report["ours"], 20, 3)
+    _assert_complete(report["bare"], 20, 3)
+    assert report["p99_ratio"] == pytest.approx(report["ours"]["latency_ms"]["p99"] / report["bare"]["latency_ms"]["p99"],
+                                                rel=0.01)
+    assert report["machine"]["nproc"] >= 1
+
+
+@scaled
+@pytest.mark.django_db
+def test_a_small_burst_over_a_tiny_channel_capacity_still_reaches_every_tablet_in_order(tmp_path):
+    report = _run_bench(tmp_path, "--mode", "burst", "--clients", "20", "--processes", "2",
+                        "--client-processes", "1", "--burst-events", "40", "--burst-sockets", "4",
+                        "--capacity", "3", "--presence-ttl", "3", "--db", "mr_bench_fanout_smoke")
+    ours = report["ours"]
+    _assert_complete(ours, 20, 40)
+    assert ours["refused"] == 0
+    assert ours["gaps_seen"] == 0
+
+
+# --- the analysis itself, on hand-made results ------------------------------------------------------
+
+def _client(events, base=0, meeting_id=1, **extra):
+    return {"meeting_id": meeting_id, "base_seq": base, "events": events, "gaps": 0, "repeats": 0, "frames": 0,
+            "error": None, **extra}
+
+
+@pytest.mark.smoke
+def test_analysis_counts_a_missing_event_as_lost_and_measures_from_the_send():
+    sends = {(1, 1): {"t_send": 10.0, "t_ok": 10.05, "at": 10.02},
+             (1, 2): {"t_send": 11.0, "t_ok": 11.05, "at": 11.02}}
+    complete = _client([(1, 10.1), (2, 11.3)])
+    missing = _client([(1, 10.2)])
+    report = analyze([complete, missing], sends, {1: 2})
+    assert report["events_lost"] == 1
+    assert report["incomplete_clients"] == 1
+    assert report["latency_ms"]["n"] == 3
+    assert report["latency_ms"]["max"] == pytest.approx(300, abs=0.01)
+    assert report["latency_ms"]["p50"] == pytest.approx(200, abs=0.01)
+
+
+@pytest.mark.smoke
+def test_analysis_rejects_events_out_of_order_even_when_none_is_missing():
+    sends = {(1, 1): {"t_send": 0, "t_ok": 0, "at": 0}, (1, 2): {"t_send": 0, "t_ok": 0, "at": 0}}
+    report = analyze([_client([(2, 1.0), (1, 2.0)])], sends, {1: 2})
+    assert report["incomplete_clients"] == 1
+    assert report["events_lost"] == 0
+
+
+@pytest.mark.smoke
+def test_percentiles_use_the_nearest_rank():
+    values = list(range(1, 101))
+    assert percentile(values, 50) == 50
+    assert percentile(values, 99) == 99
+    assert percentile(values, 100) == 100
+    assert percentile([7], 99) == 7
+    assert summarize_ms([0.001, 0.002])["max"] == 2.0
