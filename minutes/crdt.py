@@ -9,6 +9,11 @@ def new_doc(sections: dict[str, str]) -> Doc:
     return doc
 
 
+def add_sections(doc: Doc, sections: dict[str, str]) -> None:
+    for key, text in sections.items():
+        doc.get(key, type=Text).insert(0, text)
+
+
 def load_doc(state: bytes) -> Doc:
     doc = Doc()
     if state:

@@ -32,9 +32,11 @@ def collab_group(meeting_id: int) -> str:
 def minutes_open(*, actor, meeting: Meeting) -> Minutes:
     """The meeting's minutes, assembled from the record the first time anyone opens them."""
     existing = Minutes.objects.select_for_update().filter(meeting=meeting).first()
-    if existing is not None:
-        return existing
     record = selectors.record(meeting)
+    if existing is not None:
+        if existing.status == S.DRAFT:
+            _follow_agenda(existing, record)
+        return existing
     doc = crdt.new_doc({s.key: s.text for s in record.sections})
     minutes = Minutes.objects.create(
         meeting=meeting, ydoc=doc.get_update(),
@@ -42,6 +44,24 @@ def minutes_open(*, actor, meeting: Meeting) -> Minutes:
     )
     audit_record(actor=actor, action="minutes.draft_created", meeting=meeting, target=minutes)
     return minutes
+
+
+def _follow_agenda(minutes: Minutes, record) -> None:
+    """Agenda items added after the draft was started get their own section (once, under the
+    row lock, so the default text is never inserted twice); titles follow renamed items."""
+    wanted = [{"key": s.key, "title": s.title} for s in record.sections]
+    if wanted == minutes.sections:
+        return
+    known = {s["key"] for s in minutes.sections}
+    missing = {s.key: s.text for s in record.sections if s.key not in known}
+    if missing:
+        doc = crdt.load_doc(bytes(minutes.ydoc))
+        crdt.add_sections(doc, missing)
+        minutes.ydoc = doc.get_update()
+        minutes.revision += 1
+    # Text of removed items stays in the document but is no longer shown or printed.
+    minutes.sections = wanted
+    minutes.save(update_fields=["ydoc", "sections", "revision", "updated_at"])
 
 
 def _locked(meeting: Meeting) -> Minutes:

@@ -160,3 +160,31 @@ def test_the_pdf_a_variant_is_the_archived_one(personas, tmp_path):
     pdf = render.render_pdf(personas.meeting, draft_texts(minutes)).pdf
     meta = run(["pdfinfo", "-meta", _pdf_file(tmp_path, pdf)])
     assert re.search(r"pdfaid:part[^0-9]*3", meta) and re.search(r"pdfaid:conformance[^A-Z]*U", meta), meta
+
+
+def test_an_item_added_after_the_draft_started_gets_its_own_section_once(personas):
+    from sessions import services as ss
+    from minutes.selectors import draft_texts
+
+    first = ms.minutes_open(actor=personas.secretary, meeting=personas.meeting)
+    item = ss.agenda_item_add(actor=personas.secretary, meeting=personas.meeting, title="Công tác phát triển đảng viên")
+    ms.minutes_open(actor=personas.secretary, meeting=personas.meeting)
+    again = ms.minutes_open(actor=personas.chair, meeting=personas.meeting)
+    keys = [s["key"] for s in again.sections]
+    assert keys[-3:] == [f"item.{item.pk}", "conclusions", "closing"] and len(keys) == len(first.sections) + 1
+    assert draft_texts(again)[f"item.{item.pk}"] == ""
+
+
+@pytest.mark.django_db(transaction=True)  # the snapshot sets its own isolation level
+def test_minutes_events_bring_a_stale_snapshot_up_to_date(personas):
+    from sessions.events import apply_event
+    from sessions.snapshot import build_snapshot, shared_part
+
+    hold_meeting(personas)
+    stale = shared_part(build_snapshot(personas.meeting.pk, personas.member))
+    assert stale["minutes"]["status"] == "none"
+    sign_both(personas)
+    for event in Event.objects.filter(meeting=personas.meeting, seq__gt=stale["seq"]).order_by("seq"):
+        apply_event(stale, event.as_message())
+    assert stale == shared_part(build_snapshot(personas.meeting.pk, personas.member))
+    assert stale["minutes"]["status"] == "signed"
