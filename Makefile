@@ -22,7 +22,7 @@ vendor:
 	bin/vendor-static
 
 messages: $(VENV)/.installed
-	$(PY) manage.py compilemessages -v0 --ignore=.venv
+	SECRET_KEY=build-only $(PY) manage.py compilemessages -v0 --ignore=.venv --ignore=var
 
 $(VAR)/secret_key:
 	mkdir -p $(VAR)

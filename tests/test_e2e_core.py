@@ -86,3 +86,33 @@ def test_english_can_be_chosen(daphne, personas, browser):
     expect(page.locator("html")).to_have_attribute("lang", "en")
     page.goto(f"/meetings/{personas.meeting.pk}/")
     expect(page.locator("#connection")).to_have_text("Connected")
+
+
+def test_main_screens_have_no_serious_accessibility_violations(daphne, personas, browser):
+    from tests.browser import serious_accessibility_violations
+
+    url = f"/meetings/{personas.meeting.pk}/"
+    login = browser.new_page(base_url=daphne.http)
+    login.goto("/accounts/login/")
+    pages = {"login": login}
+    chair = signed_in_page(browser, daphne, "chair", viewport=LANDSCAPE)
+    pages["home"] = chair
+    for name, path in (("tablet", url), ("console", url + "console/"), ("projector", url + "projector/")):
+        page = chair.context.new_page()
+        page.goto(path)
+        expect(page.locator("#connection")).to_have_text("Đã kết nối")
+        pages[name] = page
+    problems = {name: serious_accessibility_violations(page) for name, page in pages.items()}
+    assert problems == {name: [] for name in pages}
+
+
+def test_touch_targets_are_at_least_48_px(daphne, personas, browser):
+    page = signed_in_page(browser, daphne, "member1")
+    page.goto(f"/meetings/{personas.meeting.pk}/")
+    expect(page.locator("#connection")).to_have_text("Đã kết nối")
+    small = page.evaluate("""() => [...document.querySelectorAll('button, a.btn, select, input')]
+        .filter(e => e.offsetParent !== null)
+        .map(e => [e.textContent.trim() || e.name || e.id, e.getBoundingClientRect()])
+        .filter(([_, r]) => r.height < 48 || r.width < 48)
+        .map(([n, r]) => n + ' ' + Math.round(r.width) + 'x' + Math.round(r.height))""")
+    assert small == []
