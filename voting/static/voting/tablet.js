@@ -1,1 +1,316 @@
-// Polls panel of the member's tablet (filled in by the voting feature).
+// Polls panel for the three views: tablet (member votes), chair (runs polls), projector (read-only).
+// Plain JavaScript, no framework. State comes from client.state (sections "polls", "my_votes",
+// "poll_turnout"); live turnout from "poll.turnout" frames. A secret ballot's choice is kept only
+// in this page's memory: the server does not know it, so after a reload we show "counted" only.
+(function () {
+  "use strict";
+  var T = {
+    vi: {
+      title: "Biểu quyết", none: "Chưa có nội dung biểu quyết.", yes: "Tán thành", no: "Không tán thành",
+      abstain: "Không biểu quyết", secret: "Bỏ phiếu kín", named: "Biểu quyết công khai", analog: "Giơ tay / phiếu giấy",
+      counted: "Phiếu của bạn đã được ghi nhận", yourChoice: "Bạn đã chọn: ", recordedBy: "Thư ký ghi phiếu hộ: ",
+      turnout: "Đã bỏ phiếu: {v}/{e}", notEligible: "Bạn không có trong danh sách biểu quyết lần này.",
+      chooseUpTo: "Chọn tối đa {n} người", submit: "Gửi phiếu bầu", passed: "THÔNG QUA", failed: "KHÔNG THÔNG QUA",
+      tie: "Hòa phiếu", elected: "Trúng cử", waitResult: "Đã kết thúc, chờ công bố kết quả.",
+      create: "Tạo biểu quyết", open: "Mở biểu quyết", close: "Kết thúc biểu quyết", publish: "Công bố kết quả",
+      cancel: "Hủy", motion: "Biểu quyết (tán thành / không tán thành)", election: "Bầu cử / nhân sự",
+      titleLabel: "Nội dung biểu quyết", candidates: "Ứng cử viên (mỗi dòng một người)", seats: "Số lượng cần bầu",
+      secretBox: "Bỏ phiếu kín", analogBox: "Giơ tay / phiếu giấy (thư ký nhập số liệu)",
+      overrideConfirm: "Chưa đủ số thành viên tối thiểu. Vẫn mở biểu quyết? Việc này sẽ được ghi lại.",
+      notVoted: "Chưa bỏ phiếu", offline: "mất kết nối", everyone: "Tất cả đã bỏ phiếu.",
+      base: "Cơ sở tính: ", statusDraft: "Soạn thảo", statusOpen: "Đang biểu quyết", statusClosed: "Đã kết thúc",
+      statusPublished: "Đã công bố", statusCancelled: "Đã hủy", record: "Ghi số liệu", ballots: "Số phiếu thu về",
+      sending: "Đang gửi…"
+    },
+    en: {
+      title: "Votes", none: "No votes yet.", yes: "Yes", no: "No", abstain: "Abstain", secret: "Secret ballot",
+      named: "Open vote", analog: "Show of hands / paper", counted: "Your vote has been counted",
+      yourChoice: "You chose: ", recordedBy: "Recorded for you by the secretary: ", turnout: "Voted: {v}/{e}",
+      notEligible: "You are not on the voter list for this poll.", chooseUpTo: "Choose up to {n}",
+      submit: "Submit ballot", passed: "PASSED", failed: "NOT PASSED", tie: "Tie", elected: "Elected",
+      waitResult: "Closed, waiting for the result.", create: "Create poll", open: "Open poll", close: "Close poll",
+      publish: "Publish result", cancel: "Cancel", motion: "Motion (yes / no)", election: "Election / personnel",
+      titleLabel: "Question", candidates: "Candidates (one per line)", seats: "Seats", secretBox: "Secret ballot",
+      analogBox: "Show of hands / paper (secretary enters counts)",
+      overrideConfirm: "No quorum. Open the poll anyway? This will be recorded.", notVoted: "Not voted yet",
+      offline: "offline", everyone: "Everyone has voted.", base: "Base: ", statusDraft: "Draft",
+      statusOpen: "Voting", statusClosed: "Closed", statusPublished: "Published", statusCancelled: "Cancelled",
+      record: "Save counts", ballots: "Ballots collected", sending: "Sending…"
+    }
+  };
+  var lang = (document.documentElement.lang || "vi").slice(0, 2);
+  var t = T[lang] || T.vi;
+  var STATUS = { draft: t.statusDraft, open: t.statusOpen, closed: t.statusClosed, published: t.statusPublished,
+                 cancelled: t.statusCancelled };
+
+  function el(tag, attrs, children) {
+    var n = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (attrs[k] === null || attrs[k] === undefined) return;
+      if (k === "text") n.textContent = attrs[k];
+      else if (k === "class") n.className = attrs[k];
+      else if (k.slice(0, 2) === "on") n.addEventListener(k.slice(2), attrs[k]);
+      else n.setAttribute(k, attrs[k]);
+    });
+    (children || []).forEach(function (c) { if (c) n.appendChild(c); });
+    return n;
+  }
+  function fmt(s, vars) { return s.replace(/\{(\w+)\}/g, function (_, k) { return vars[k]; }); }
+
+  function start(client) {
+    var root = document.getElementById("panel-polls");
+    if (!root) return;
+    var view = root.getAttribute("data-view") || "tablet";
+    var live = {};        // poll id → {voted, eligible} from poll.turnout frames
+    var mine = {};        // poll id → what this tablet sent (memory only; lost on reload, by design)
+    var detail = {};      // chair: poll id → turnout_detail reply
+    var message = null;   // last error to show
+    var busy = false;
+    var tokens = {};      // poll id → this tablet's submission token
+    var forms = {};       // chair: forms kept across renders so typed values survive live updates
+
+    function userId() { return client.state.me && client.state.me.user_id; }
+    function polls() {
+      var all = client.state.polls || {};
+      return Object.keys(all).map(function (k) { return all[k]; }).sort(function (a, b) { return a.id - b.id; });
+    }
+    function turnout(p) {
+      var l = live[p.id], s = (client.state.poll_turnout || {})[p.id];
+      if (p.voted !== null && p.voted !== undefined) return { voted: p.voted, eligible: p.eligible_count };
+      return l || s || { voted: 0, eligible: p.eligible_count };
+    }
+    function act(type, content) {
+      busy = true; message = null; render();
+      return client.request(type, content).then(function (r) {
+        busy = false; render(); return r;
+      }, function (err) {
+        busy = false; message = err.message; render(); throw err;
+      });
+    }
+    function refreshDetail(pollId) {
+      if (view !== "chair") return;
+      client.request("poll.turnout_detail", { poll_id: pollId }).then(function (d) { detail[pollId] = d; render(); },
+        function () {});
+    }
+
+    client.onFrame("poll.turnout", function (c) {
+      live[c.poll_id] = { voted: c.voted, eligible: c.eligible };
+      refreshDetail(c.poll_id);
+      render();
+    });
+    client.onChange(function (state, changed) {
+      if (!changed || changed.has("polls") || changed.has("my_votes") || changed.has("poll_turnout") ||
+          changed.has("seq") || changed.has("presence")) render();
+    });
+
+    function resultBlock(p, big) {
+      var r = p.result;
+      if (!r) return el("p", { class: "meta", text: p.status === "closed" ? t.waitResult : "" });
+      var rows = r.options.map(function (o) {
+        var label = o.label + (o.elected ? " — " + t.elected : "");
+        return el("li", { class: o.elected ? "elected" : "" }, [
+          el("strong", { text: label + ": " }), el("span", { text: o.votes + " (" + o.percent + "%)" })
+        ]);
+      });
+      var verdict = p.kind === "motion" ? (r.passed ? t.passed : t.failed) : (r.tie ? t.tie : "");
+      return el("div", { class: "poll-result" + (big ? " big" : "") }, [
+        verdict ? el("p", { class: "poll-verdict", text: verdict + (r.tie && p.kind === "motion" ? " · " + t.tie : "") }) : null,
+        el("ul", { class: "plain-list" }, rows),
+        el("p", { class: "meta", text: t.base + p.base_label + " = " + r.base_count }),
+        el("p", { text: r.outcome_text })
+      ]);
+    }
+
+    function memberBlock(p) {
+      var box = el("div", { class: "poll-vote" });
+      var my = (client.state.my_votes || {})[p.id];
+      var eligible = (p.eligible || []).indexOf(userId()) >= 0;
+      if (p.status !== "open") return box;
+      if (p.analog) return box;
+      if (!eligible) { box.appendChild(el("p", { class: "meta", text: t.notEligible })); return box; }
+      if (my && my.voted) {
+        box.appendChild(el("p", { class: "poll-counted", role: "status", text: "✔ " + t.counted }));
+        var shown = my.choice !== undefined ? my.choice : (mine[p.id] || null);
+        if (shown !== null && shown !== undefined) {
+          var text = Array.isArray(shown) ? shown.map(function (i) { return p.options[i]; }).join(", ") || "—"
+                                          : t[shown] || shown;
+          box.appendChild(el("p", { text: t.yourChoice + text }));
+        }
+        if (my.recorded_by) box.appendChild(el("p", { class: "meta", text: t.recordedBy + my.recorded_by }));
+        return box;
+      }
+      // One token per poll per page: a retry after a dropped reply is recognised as the same ballot.
+      var token = tokens[p.id] = tokens[p.id] || "tap-" + p.id + "-" + Math.random().toString(36).slice(2);
+      function send(content, remember) {
+        content.poll_id = p.id; content.token = token;
+        act("poll.vote", content).then(function (r) {
+          mine[p.id] = remember;
+          client.state.my_votes = r.my_votes;
+          render();
+        }, function () {});
+      }
+      if (p.kind === "motion") {
+        ["yes", "no", "abstain"].forEach(function (c) {
+          box.appendChild(el("button", { class: "btn btn-block" + (c === "yes" ? " btn-primary" : ""), type: "button",
+            style: "font-size:1.5rem;min-height:72px", text: busy ? t.sending : t[c],
+            disabled: busy ? "disabled" : null, onclick: function () { send({ choice: c }, c); } }));
+        });
+      } else {
+        box.appendChild(el("p", { text: fmt(t.chooseUpTo, { n: p.seats }) }));
+        var picks = [];
+        p.options.forEach(function (name, i) {
+          var cb = el("input", { type: "checkbox", value: String(i), style: "width:32px;height:32px" });
+          cb.addEventListener("change", function () {
+            var checked = box.querySelectorAll("input:checked");
+            if (checked.length > p.seats) cb.checked = false;
+          });
+          picks.push(cb);
+          box.appendChild(el("label", { class: "btn btn-block", style: "display:flex;gap:1rem;align-items:center" },
+            [cb, el("span", { text: name })]));
+        });
+        box.appendChild(el("button", { class: "btn btn-primary btn-block", type: "button", text: t.submit,
+          onclick: function () {
+            var chosen = picks.filter(function (c) { return c.checked; }).map(function (c) { return +c.value; });
+            send({ choices: chosen }, chosen);
+          } }));
+      }
+      return box;
+    }
+
+    function chairBlock(p) {
+      var box = el("div", { class: "actions" });
+      function btn(text, fn, primary) {
+        return el("button", { class: "btn btn-block" + (primary ? " btn-primary" : ""), type: "button", text: text, onclick: fn });
+      }
+      if (p.status === "draft") {
+        box.appendChild(btn(t.open, function () {
+          act("poll.open", { poll_id: p.id }).catch(function (err) {
+            if (err.code === "no_quorum" && window.confirm(t.overrideConfirm)) {
+              act("poll.open", { poll_id: p.id, override_quorum: true }).catch(function () {});
+            }
+          });
+        }, true));
+        box.appendChild(btn(t.cancel, function () { act("poll.cancel", { poll_id: p.id }).catch(function () {}); }));
+      } else if (p.status === "open") {
+        if (p.analog) box.appendChild(forms["counts" + p.id] = forms["counts" + p.id] || countsForm(p));
+        box.appendChild(btn(t.close, function () { act("poll.close", { poll_id: p.id }).catch(function () {}); }, true));
+        var d = detail[p.id];
+        if (!d) refreshDetail(p.id);
+        else if (!p.analog) {
+          var list = el("ul", { class: "plain-list" }, d.not_voted.map(function (r) {
+            return el("li", { text: r.name + (r.online ? "" : " (" + t.offline + ")") });
+          }));
+          box.appendChild(el("p", { text: d.not_voted.length ? t.notVoted + " (" + d.not_voted.length + "):" : t.everyone }));
+          box.appendChild(list);
+        }
+      } else if (p.status === "closed") {
+        box.appendChild(btn(t.publish, function () { act("poll.publish", { poll_id: p.id }).catch(function () {}); }, true));
+      }
+      return box;
+    }
+
+    function countsForm(p) {
+      var keys = p.kind === "motion" ? ["yes", "no", "abstain"] : p.options.map(function (_, i) { return String(i); });
+      var inputs = {};
+      var form = el("form", { class: "actions" });
+      keys.forEach(function (k, i) {
+        inputs[k] = el("input", { type: "number", min: "0", value: "0", style: "font-size:1.3rem;min-height:48px" });
+        form.appendChild(el("label", {}, [el("span", { text: (p.kind === "motion" ? t[k] : p.options[i]) + " " }), inputs[k]]));
+      });
+      var ballots = null;
+      if (p.kind !== "motion") {
+        ballots = el("input", { type: "number", min: "0", value: "0", style: "font-size:1.3rem;min-height:48px" });
+        form.appendChild(el("label", {}, [el("span", { text: t.ballots + " " }), ballots]));
+      }
+      form.appendChild(el("button", { class: "btn btn-block", type: "submit", text: t.record }));
+      form.addEventListener("submit", function (e) {
+        e.preventDefault();
+        var counts = {};
+        keys.forEach(function (k) { counts[k] = parseInt(inputs[k].value, 10) || 0; });
+        var content = { poll_id: p.id, counts: counts };
+        if (ballots) content.ballots = parseInt(ballots.value, 10) || 0;
+        act("poll.record_counts", content).catch(function () {});
+      });
+      return form;
+    }
+
+    function createForm() {
+      var items = client.state.agenda || [];
+      var sel = el("select", { style: "min-height:48px;font-size:1.1rem" }, items.map(function (it) {
+        var o = el("option", { value: String(it.id), text: it.number + ". " + it.title });
+        if (it.id === client.state.current_item) o.selected = true;
+        return o;
+      }));
+      var title = el("input", { type: "text", maxlength: "500", style: "min-height:48px;font-size:1.1rem;width:100%" });
+      var kind = el("select", { style: "min-height:48px;font-size:1.1rem" }, [
+        el("option", { value: "motion", text: t.motion }), el("option", { value: "election", text: t.election })]);
+      var cands = el("textarea", { rows: "3", style: "width:100%;font-size:1.1rem" });
+      var seats = el("input", { type: "number", min: "1", value: "1", style: "min-height:48px;font-size:1.1rem" });
+      var secret = el("input", { type: "checkbox", style: "width:32px;height:32px" });
+      var analog = el("input", { type: "checkbox", style: "width:32px;height:32px" });
+      kind.addEventListener("change", function () { secret.checked = kind.value === "election"; });
+      var form = el("form", { class: "actions" }, [
+        el("label", {}, [el("span", { text: t.titleLabel }), title]), sel, kind,
+        el("label", {}, [el("span", { text: t.candidates }), cands]),
+        el("label", {}, [el("span", { text: t.seats + " " }), seats]),
+        el("label", {}, [secret, el("span", { text: " " + t.secretBox })]),
+        el("label", {}, [analog, el("span", { text: " " + t.analogBox })]),
+        el("button", { class: "btn btn-primary btn-block", type: "submit", text: t.create })
+      ]);
+      form.addEventListener("submit", function (e) {
+        e.preventDefault();
+        var content = { agenda_item_id: +sel.value, title: title.value, kind: kind.value, secret: secret.checked,
+                        analog: analog.checked };
+        if (kind.value === "election") {
+          content.candidates = cands.value.split("\n").map(function (s) { return s.trim(); }).filter(Boolean);
+          content.seats = parseInt(seats.value, 10) || 1;
+        }
+        act("poll.create", content).then(function () { title.value = ""; cands.value = ""; }, function () {});
+      });
+      return form;
+    }
+
+    function render() {
+      var list = polls().filter(function (p) { return view !== "projector" || p.status !== "draft"; })
+                        .filter(function (p) { return p.status !== "cancelled" || view === "chair"; });
+      var big = view === "projector";
+      root.innerHTML = "";
+      root.appendChild(el("h2", { text: t.title }));
+      if (message) root.appendChild(el("p", { class: "error", role: "alert", text: message }));
+      if (view === "projector") {
+        // The projector shows the open poll, else the latest result.
+        var open = list.filter(function (p) { return p.status === "open"; });
+        list = open.length ? open : list.slice(-1);
+      } else if (view === "tablet") {
+        list = list.filter(function (p) { return p.status !== "draft"; });
+      }
+      if (!list.length) root.appendChild(el("p", { class: "meta", text: t.none }));
+      list.forEach(function (p) {
+        var tv = turnout(p);
+        var kindBadge = p.analog ? t.analog : (p.secret ? t.secret : t.named);
+        var card = el("article", { class: "poll poll-" + p.status + (big ? " big" : ""),
+                                   style: big ? "font-size:2.2rem" : "" }, [
+          el("h3", { text: p.title }),
+          el("p", {}, [el("span", { class: "badge" + (p.secret ? " badge-secret" : ""), text: kindBadge }),
+                       el("span", { class: "badge", text: " " + STATUS[p.status] })]),
+          p.status === "open" || p.status === "closed" || p.status === "published"
+            ? el("p", { class: "poll-turnout", role: "status", "aria-live": "polite",
+                        style: "font-weight:bold;font-size:" + (big ? "3rem" : "1.3rem"),
+                        text: fmt(t.turnout, { v: tv.voted, e: tv.eligible }) }) : null
+        ]);
+        if (view === "tablet") card.appendChild(memberBlock(p));
+        if (view === "chair") card.appendChild(chairBlock(p));
+        if (p.status === "published" || p.status === "closed") card.appendChild(resultBlock(p, big));
+        root.appendChild(card);
+      });
+      if (view === "chair" && client.state.me && client.state.me.can && client.state.me.can.run) {
+        root.appendChild(forms.create = forms.create || createForm());
+      }
+    }
+
+    render();
+  }
+
+  if (window.meetingClient) start(window.meetingClient);
+  else document.addEventListener("meeting:ready", function (e) { start(e.detail); });
+})();
