@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from minutes import services
 from sessions import policy
 from sessions.errors import DomainError, Forbidden
+from sessions.events import user_group
+from sessions.models import Device
 from sessions.protocol import Close, ProtocolError, error_frame, frame, parse_envelope
 
 MAX_FRAME_BYTES = 512 * 1024
@@ -27,8 +29,16 @@ class MinutesConsumer(AsyncWebsocketConsumer):
         self.user = self.scope["user"]
         self.meeting_id = self.scope["url_route"]["kwargs"]["meeting_id"]
         self.group = services.collab_group(self.meeting_id)
+        self.session_key = getattr(self.scope.get("session"), "session_key", None) or ""
         self.joined = False
+        self.synced = False
+        self.backlog: list[str] = []
         await self.accept()
+        # Join before reading the state: an update merged meanwhile is then either in the state
+        # or in the backlog (applying it twice is harmless), never lost.
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.groups_joined = (self.group,)
+        self.joined = True
         try:
             hello = await database_sync_to_async(self._open)()
         except DomainError as e:
@@ -38,13 +48,19 @@ class MinutesConsumer(AsyncWebsocketConsumer):
             await self.send(error_frame("refused", e.message))
             await self.close(code)
             return
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        self.joined = True
+        await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
+        self.groups_joined = (self.group, user_group(self.user.pk))
         await self.send(frame("sync", hello))
+        self.synced = True
+        for update in self.backlog:
+            await self.send(frame("update", {"update": update}))
+        self.backlog = []
 
     def _open(self) -> dict:
         if not self.user.is_authenticated:
             raise Forbidden(_("Vui lòng đăng nhập."))
+        if Device.objects.filter(session_key=self.session_key, revoked_at__isnull=False).exists():
+            raise Forbidden(_("Thiết bị này đã bị thu hồi quyền truy cập."))
         meeting = policy.meeting_for(self.user, self.meeting_id, policy.Action.EDIT_MINUTES)
         minutes = services.minutes_open(actor=self.user, meeting=meeting)
         return {"state": base64.b64encode(bytes(minutes.ydoc)).decode(), "sections": minutes.sections,
@@ -53,9 +69,12 @@ class MinutesConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         if self.joined:
             self.joined = False
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            for group in self.groups_joined:
+                await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None):
+        if not self.synced:
+            return  # refused or still connecting
         msg_id = None
         try:
             msg_type, msg_id, content = parse_envelope(text_data, MAX_FRAME_BYTES)
@@ -90,8 +109,18 @@ class MinutesConsumer(AsyncWebsocketConsumer):
 
     # --- group messages -----------------------------------------------------------------------
     async def minutes_update(self, message):
-        if message["sender"] != self.channel_name:
-            await self.send(frame("update", {"update": message["update"]}))
+        if message["sender"] == self.channel_name:
+            return
+        if not self.synced:
+            self.backlog.append(message["update"])
+            return
+        await self.send(frame("update", {"update": message["update"]}))
+
+    async def session_ended(self, message):
+        # A revoked tablet (sessions.services.device_revoke) stops editing at once.
+        if message.get("session_key") == self.session_key:
+            await self.send(error_frame("session_ended", _("Phiên đăng nhập đã kết thúc.")))
+            await self.close(Close.SESSION_ENDED)
 
     async def minutes_status(self, message):
         await self.send(frame("status", {"status": message["status"]}))

@@ -142,3 +142,18 @@ async def test_editing_after_the_secretary_signs_is_refused_live(daphne, persona
     hello = await b.sync()
     assert hello["status"] == "secretary_signed" and b.text("closing") == before
     await b.ws.close()
+
+
+async def test_revoking_the_tablet_closes_its_editor_socket(daphne, personas):
+    from sessions import services as ss
+    from sessions.models import Device
+
+    a = await Editor.connect(daphne, personas.secretary, personas.meeting.pk)
+    await a.sync()
+    device = await sync_to_async(lambda: Device.objects.filter(user=personas.secretary).latest("id"))()
+    await sync_to_async(ss.device_revoke)(actor=personas.secretary, device=device)
+    ended = await a.until("error")
+    assert ended["content"]["code"] == "session_ended"
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        await a.recv()
+    assert closed.value.rcvd.code == 4408
