@@ -57,7 +57,13 @@ def vote(*, user, meeting, content):
         raise Invalid(_("Cần chọn một phương án."), field="choice")
     result = services.poll_vote(actor=user, meeting=meeting, poll_id=content["poll_id"], choice=choice,
                                 token=content["token"])
-    return {**result, "my_votes": selectors.my_votes(meeting, user)}
+    # The tablet's own entry of `my_votes`, without another query. A secret poll's choice is not
+    # echoed: the tablet keeps what it sent in memory.
+    mine = {"voted": True, "recorded_by": None}
+    if not result.pop("secret"):
+        mine["choice"] = result.pop("choice")
+    result.pop("choice", None)
+    return {**result, "my_votes": {str(result["poll_id"]): mine}}
 
 
 @handler("poll.close", action=Action.RUN, fields=_ID)
