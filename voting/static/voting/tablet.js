@@ -248,11 +248,17 @@
       var seats = el("input", { type: "number", min: "1", value: "1", style: "min-height:48px;font-size:1.1rem" });
       var secret = el("input", { type: "checkbox", style: "width:32px;height:32px" });
       var analog = el("input", { type: "checkbox", style: "width:32px;height:32px" });
-      kind.addEventListener("change", function () { secret.checked = kind.value === "election"; });
+      var electionOnly = [el("label", {}, [el("span", { text: t.candidates }), cands]),
+                          el("label", {}, [el("span", { text: t.seats + " " }), seats])];
+      function showKind() {
+        var election = kind.value === "election";
+        secret.checked = election;  // personnel matters are secret by default
+        electionOnly.forEach(function (n) { n.style.display = election ? "" : "none"; });
+      }
+      kind.addEventListener("change", showKind);
       var form = el("form", { class: "actions" }, [
         el("label", {}, [el("span", { text: t.titleLabel }), title]), sel, kind,
-        el("label", {}, [el("span", { text: t.candidates }), cands]),
-        el("label", {}, [el("span", { text: t.seats + " " }), seats]),
+        electionOnly[0], electionOnly[1],
         el("label", {}, [secret, el("span", { text: " " + t.secretBox })]),
         el("label", {}, [analog, el("span", { text: " " + t.analogBox })]),
         el("button", { class: "btn btn-primary btn-block", type: "submit", text: t.create })
@@ -267,6 +273,7 @@
         }
         act("poll.create", content).then(function () { title.value = ""; cands.value = ""; }, function () {});
       });
+      showKind();
       return form;
     }
 
