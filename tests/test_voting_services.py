@@ -84,12 +84,12 @@ def test_it_refuses_to_open_without_quorum_unless_the_chair_overrides(personas):
     assert event.data["quorum_overridden"] is True
 
 
-def test_it_rejects_votes_from_absent_members_and_observers(personas):
+def test_it_rejects_votes_from_absent_members_observers_and_outsiders(personas):
     p = personas
     start_meeting(p, present=[p.chair, p.secretary, p.members[0], p.members[1]])
     session_services.attendance_set(actor=p.secretary, meeting=p.meeting, user_id=p.observer.pk, status="present")
     poll = open_poll(p)
-    for outsider in (p.members[2], p.observer):
+    for outsider in (p.members[2], p.observer, p.outsider):
         with pytest.raises(services.NotEligible):
             vote(p, outsider, poll, "yes")
     # Checking in after the poll opened does not add anyone: the list is frozen.
