@@ -58,13 +58,17 @@ class SigningCredential(models.Model):
     class Source(models.TextChoices):
         ORG_CA = "org_ca", _("do tổ chức cấp")
         PKCS12 = "pkcs12", _("nhập từ tệp PKCS#12")
+        PKCS11 = "pkcs11", _("thiết bị ký (token PKCS#11)")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="signing_credentials")
     source = models.CharField(max_length=10, choices=Source.choices)
     subject_name = models.CharField(max_length=200)
     cert_pem = models.TextField()
     chain_pem = models.TextField(blank=True)
-    key_pem_encrypted = models.TextField()
+    # Empty for a PKCS#11 token: the key never leaves the device.
+    key_pem_encrypted = models.TextField(blank=True)
+    token_label = models.CharField(max_length=100, blank=True)
+    key_label = models.CharField(max_length=100, blank=True)
     not_after = models.DateTimeField()
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

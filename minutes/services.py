@@ -1,4 +1,5 @@
 """Writes to the minutes: draft creation and CRDT updates, certificates, signing, publishing."""
+import contextlib
 import os
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from minutes import crdt, render, selectors, signing
+from minutes import crdt, render, selectors, signing, tokens
 from minutes.models import CertificateAuthority, Minutes, SigningCredential
 from sessions.errors import Conflict, Invalid, NotFound
 from sessions.events import emit
@@ -131,6 +132,28 @@ def credential_import(*, actor, data: bytes, password: str) -> SigningCredential
     return cred
 
 
+@transaction.atomic
+def credential_register_token(*, actor, committee: Committee, token_label: str, key_label: str,
+                              pin: str) -> SigningCredential:
+    """Certify the key held on the signer's PKCS#11 token (the key never leaves the token)."""
+    token_label, key_label = token_label.strip(), key_label.strip()
+    if not token_label or not key_label:
+        raise Invalid(_("Nhập nhãn thiết bị và nhãn khóa."), field="token_label")
+    public_key = tokens.public_key(token_label, key_label, pin)
+    ca = _ca_for(committee)
+    name = display_name(actor)
+    cert, not_after = signing.certify(ca_cert_pem=ca.cert_pem, ca_key_pem=ca.key_pem_encrypted,
+                                      common_name=name, organisation=committee.name, public_key=public_key)
+    SigningCredential.objects.filter(user=actor, is_active=True).update(is_active=False)
+    cred = SigningCredential.objects.create(
+        user=actor, source=SigningCredential.Source.PKCS11, subject_name=name, cert_pem=cert,
+        chain_pem=ca.cert_pem, token_label=token_label, key_label=key_label, not_after=not_after,
+    )
+    audit_record(actor=actor, action="signing.token_registered", committee=committee, target=cred,
+                 data={"token": token_label, "key": key_label})
+    return cred
+
+
 def active_credential(user) -> SigningCredential | None:
     return SigningCredential.objects.filter(user=user, is_active=True).first()
 
@@ -152,14 +175,22 @@ def read_pdf(minutes: Minutes) -> bytes:
     return (Path(settings.PRIVATE_MEDIA_ROOT) / minutes.pdf_path).read_bytes()
 
 
+@contextlib.contextmanager
 def _signer(actor, passphrase: str):
+    """(credential, pyHanko signer); a token session stays open only while signing."""
     cred = active_credential(actor)
     if cred is None:
         raise Conflict(_("Bạn chưa có chứng thư ký số. Hãy tạo hoặc nhập chứng thư trước."))
     if cred.not_after <= timezone.now():
         raise Conflict(_("Chứng thư ký số của bạn đã hết hạn."))
-    return cred, signing.make_signer(cert_pem=cred.cert_pem, key_pem_encrypted=cred.key_pem_encrypted,
-                                     passphrase=passphrase, chain_pem=cred.chain_pem)
+    if cred.source == SigningCredential.Source.PKCS11:
+        with tokens.signer(token_label=cred.token_label, key_label=cred.key_label, pin=passphrase,
+                           cert=signing.asn1_certs(cred.cert_pem)[0],
+                           chain=signing.asn1_certs(cred.chain_pem)) as signer:
+            yield cred, signer
+        return
+    yield cred, signing.make_signer(cert_pem=cred.cert_pem, key_pem_encrypted=cred.key_pem_encrypted,
+                                    passphrase=passphrase, chain_pem=cred.chain_pem)
 
 
 def _announce(meeting: Meeting, actor, type_: str, **info) -> None:
@@ -182,13 +213,13 @@ def minutes_sign_as_secretary(*, actor, meeting: Meeting, passphrase: str) -> Mi
     minutes = _locked(meeting)
     if minutes.status != S.DRAFT:
         raise Conflict(_("Thư ký đã ký biên bản này."))
-    cred, signer = _signer(actor, passphrase)
-    rendered = render.render_pdf(meeting, selectors.draft_texts(minutes))
-    now = timezone.now()
-    pdf = signing.sign(rendered.pdf, field_name=render.SECRETARY_FIELD, signer=signer,
-                       display_name=cred.subject_name, role="Thư ký",
-                       when_text=timezone.localtime(now).strftime("%d/%m/%Y %H:%M"),
-                       location=meeting.committee.place_name)
+    with _signer(actor, passphrase) as (cred, signer):
+        rendered = render.render_pdf(meeting, selectors.draft_texts(minutes))
+        now = timezone.now()
+        pdf = signing.sign(rendered.pdf, field_name=render.SECRETARY_FIELD, signer=signer,
+                           display_name=cred.subject_name, role="Thư ký",
+                           when_text=timezone.localtime(now).strftime("%d/%m/%Y %H:%M"),
+                           location=meeting.committee.place_name)
     minutes.pdf_path = _store(meeting, f"bien-ban-{meeting.pk}-thu-ky.pdf", pdf)
     minutes.pdf_sha256 = signing.sha256(pdf)
     minutes.event_log_seq, minutes.event_log_sha256 = rendered.event_seq, rendered.event_hash
@@ -209,14 +240,14 @@ def minutes_sign_as_chair(*, actor, meeting: Meeting, passphrase: str) -> Minute
         raise Conflict(_("Thư ký cần ký trước, sau đó chủ trì mới ký."))
     if minutes.status == S.SIGNED:
         raise Conflict(_("Biên bản đã được ký đầy đủ."))
-    cred, signer = _signer(actor, passphrase)
     current = read_pdf(minutes)
     if signing.sha256(current) != minutes.pdf_sha256:
         raise Conflict(_("Tệp biên bản lưu trữ không khớp mã kiểm tra; không thể ký."))
-    now = timezone.now()
-    pdf = signing.sign(current, field_name=render.CHAIR_FIELD, signer=signer, display_name=cred.subject_name,
-                       role="Chủ trì", when_text=timezone.localtime(now).strftime("%d/%m/%Y %H:%M"),
-                       location=meeting.committee.place_name)
+    with _signer(actor, passphrase) as (cred, signer):
+        now = timezone.now()
+        pdf = signing.sign(current, field_name=render.CHAIR_FIELD, signer=signer, display_name=cred.subject_name,
+                           role="Chủ trì", when_text=timezone.localtime(now).strftime("%d/%m/%Y %H:%M"),
+                           location=meeting.committee.place_name)
     minutes.pdf_path = _store(meeting, f"bien-ban-{meeting.pk}.pdf", pdf)
     minutes.pdf_sha256 = signing.sha256(pdf)
     minutes.status = S.SIGNED

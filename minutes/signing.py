@@ -88,17 +88,25 @@ def make_ca(organisation: str) -> tuple[str, str]:
 
 def issue_certificate(*, ca_cert_pem: str, ca_key_pem: str, common_name: str, organisation: str,
                       passphrase: str) -> tuple[str, str, datetime]:
-    """(cert PEM, key PEM encrypted with the signer's passphrase, not_after)."""
+    """A new key pair and its certificate: (cert PEM, key PEM encrypted with the passphrase, not_after)."""
     if len(passphrase) < 8:
         raise Invalid(_("Mật khẩu khóa ký phải có ít nhất 8 ký tự."), field="passphrase")
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert_pem, not_after = certify(ca_cert_pem=ca_cert_pem, ca_key_pem=ca_key_pem, common_name=common_name,
+                                  organisation=organisation, public_key=key.public_key())
+    return cert_pem, _encrypt_key(key, passphrase.encode()), not_after
+
+
+def certify(*, ca_cert_pem: str, ca_key_pem: str, common_name: str, organisation: str,
+            public_key) -> tuple[str, datetime]:
+    """A signing certificate from the organisation CA for a public key (ours or a token's)."""
     ca_cert = x509.load_pem_x509_certificate(ca_cert_pem.encode())
     ca_key = decrypt_key(ca_key_pem, _ca_passphrase())
-    key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.now(dt_timezone.utc)
     not_after = now + timedelta(days=365 * CERT_YEARS)
     cert = (
         x509.CertificateBuilder().subject_name(_name(common_name, organisation)).issuer_name(ca_cert.subject)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .public_key(public_key).serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(minutes=5)).not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
@@ -108,7 +116,7 @@ def issue_certificate(*, ca_cert_pem: str, ca_key_pem: str, common_name: str, or
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
-    return cert.public_bytes(serialization.Encoding.PEM).decode(), _encrypt_key(key, passphrase.encode()), not_after
+    return cert.public_bytes(serialization.Encoding.PEM).decode(), not_after
 
 
 @dataclass
@@ -141,7 +149,7 @@ def import_pkcs12(data: bytes, password: str) -> Imported:
     )
 
 
-def _asn1_certs(pem: str) -> list[asn1_x509.Certificate]:
+def asn1_certs(pem: str) -> list[asn1_x509.Certificate]:
     certs = []
     for block in pem.split("-----END CERTIFICATE-----"):
         if "-----BEGIN CERTIFICATE-----" in block:
@@ -156,8 +164,8 @@ def make_signer(*, cert_pem: str, key_pem_encrypted: str, passphrase: str, chain
     key_der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
     return signers.SimpleSigner(
-        signing_cert=_asn1_certs(cert_pem)[0], signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
-        cert_registry=SimpleCertificateStore.from_certs(_asn1_certs(chain_pem)),
+        signing_cert=asn1_certs(cert_pem)[0], signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
+        cert_registry=SimpleCertificateStore.from_certs(asn1_certs(chain_pem)),
     )
 
 
@@ -202,7 +210,7 @@ class SignatureReport:
 
 def verify(pdf: bytes, trust_roots_pem: list[str]) -> tuple[list[SignatureReport], str | None]:
     """Each signature read back from the file itself; (reports, error) — error when unreadable."""
-    roots = [c for pem in trust_roots_pem for c in _asn1_certs(pem)]
+    roots = [c for pem in trust_roots_pem for c in asn1_certs(pem)]
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         embedded = list(reader.embedded_signatures)

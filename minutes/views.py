@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from minutes import render as minutes_render
-from minutes import selectors, services, signing
+from minutes import selectors, services, signing, tokens
 from minutes.models import Minutes
 from sessions import policy
 from sessions.errors import DomainError, Forbidden, Invalid, NotFound
@@ -104,6 +104,10 @@ def minutes_sign(request, meeting_id: int):
                     raise Invalid(_("Chọn tệp PKCS#12 (.p12, .pfx) dưới 1 MB."), field="file")
                 services.credential_import(actor=request.user, data=upload.read(),
                                            password=request.POST.get("password", ""))
+            elif op == "register_token":
+                services.credential_register_token(
+                    actor=request.user, committee=meeting.committee, token_label=request.POST.get("token_label", ""),
+                    key_label=request.POST.get("key_label", ""), pin=request.POST.get("pin", ""))
             elif op == "sign":
                 sign = services.minutes_sign_as_secretary if role == "secretary" else services.minutes_sign_as_chair
                 sign(actor=request.user, meeting=meeting, passphrase=request.POST.get("passphrase", ""))
@@ -117,7 +121,7 @@ def minutes_sign(request, meeting_id: int):
     minutes = Minutes.objects.filter(meeting=meeting).first()
     return render(request, "minutes/sign.html", {
         "meeting": meeting, "minutes": minutes, "role": role, "error": error,
-        "credential": services.active_credential(request.user),
+        "credential": services.active_credential(request.user), "tokens_enabled": bool(tokens.library()),
     }, status=400 if error else 200)
 
 
