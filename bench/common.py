@@ -425,19 +425,27 @@ class Controller:
         self.seq = -1
 
     @classmethod
-    async def connect(cls, url: str, cookie: str | None, origin: str, hello: bool = True) -> "Controller":
+    async def connect(cls, url: str, cookie: str | None, origin: str, hello: bool = True,
+                      attempts: int = 10) -> "Controller":
         import websockets
 
         headers = {"Origin": origin}
         if cookie:
             headers["Cookie"] = f"sessionid={cookie}"
-        ws = await websockets.connect(url, additional_headers=headers, max_size=2**24, open_timeout=60,
-                                      ping_interval=None)
-        self = cls(ws)
-        if hello:
-            reply = await self.request("hello", {"protocol": 1})
-            self.seq = reply["content"]["seq"]
-        return self
+        for attempt in range(attempts):
+            try:
+                ws = await websockets.connect(url, additional_headers=headers, max_size=2**24, open_timeout=60,
+                                              ping_interval=None)
+                self = cls(ws)
+                if hello:
+                    reply = await self.request("hello", {"protocol": 1})
+                    self.seq = reply["content"]["seq"]
+                return self
+            except (OSError, ConnectionError, asyncio.TimeoutError, websockets.exceptions.WebSocketException):
+                # A busy server drops handshakes it cannot accept within daphne's connect timeout.
+                if attempt == attempts - 1:
+                    raise
+                await asyncio.sleep(min(5.0, 0.25 * 2 ** attempt) * (0.5 + random.random()))
 
     async def _read(self):
         try:

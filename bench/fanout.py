@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import re
 import sys
@@ -30,7 +31,7 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--mode", choices=("fanout", "burst", "meetings"), default="fanout")
     p.add_argument("--clients", type=int, default=None,
-                   help="tablets (fanout/burst: in one meeting, default 1000; meetings: per meeting, default 30)")
+                   help="tablets (fanout: in one meeting, default 1000; burst: default 300; meetings: per meeting, 30)")
     p.add_argument("--meetings", type=int, default=100, help="meetings mode: number of meetings")
     p.add_argument("--processes", type=int, default=2, help="Daphne processes")
     p.add_argument("--client-processes", type=int, default=2, help="worker processes holding the client sockets")
@@ -52,7 +53,7 @@ def parse_args(argv=None):
     p.add_argument("--json", default=None, help="also write the report as JSON to this file")
     a = p.parse_args(argv)
     if a.clients is None:
-        a.clients = 30 if a.mode == "meetings" else 1000
+        a.clients = {"fanout": 1000, "burst": 300, "meetings": 30}[a.mode]
     if a.interval is None:
         a.interval = 1.0 if a.mode == "meetings" else 0.2
     if a.capacity is None and a.mode == "burst":
@@ -74,9 +75,10 @@ def analyze(results: list[dict], sends: dict, finals: dict[int, int]) -> dict:
     received are exactly base+1..final, each once, in order.
     """
     lat_send, lat_ok, lat_at = [], [], []
-    lost = incomplete = failed = gaps = repeats = reconnects = 0
+    lost = incomplete = failed = gaps = repeats = reconnects = frames = 0
     for r in results:
         reconnects += r.get("reconnects", 0)
+        frames += r["frames"]
         if r["error"]:
             failed += 1
         final = finals[r["meeting_id"]]
@@ -96,6 +98,7 @@ def analyze(results: list[dict], sends: dict, finals: dict[int, int]) -> dict:
     return {
         "clients": len(results), "failed_clients": failed, "incomplete_clients": incomplete,
         "events_lost": lost, "gaps_seen": gaps, "repeats_seen": repeats, "reconnects": reconnects,
+        "frames_received": frames,
         "latency_ms": common.summarize_ms(lat_send),
         "latency_after_ok_ms": common.summarize_ms(lat_ok),
         "latency_after_insert_ms": common.summarize_ms(lat_at),
@@ -159,7 +162,8 @@ async def measure_ours(servers, meeting_id, pop, items, args) -> dict:
     finally:
         await workers.close()
     report = analyze(results, sends, {meeting_id: final})
-    report.update(connect_seconds=ready["seconds"], connect_retries=ready["retries"], settle_seconds=round(settle, 2), events=len(sends))
+    report.update(connect_seconds=ready["seconds"], connect_retries=ready["retries"],
+                  settle_seconds=round(settle, 2), events=len(sends))
     return report
 
 
@@ -191,7 +195,8 @@ async def measure_bare(args) -> dict:
         proc.terminate()
         proc.wait(10)
     report = analyze(results, sends, {0: args.changes})
-    report.update(connect_seconds=ready["seconds"], connect_retries=ready["retries"], settle_seconds=round(settle, 2), events=len(sends))
+    report.update(connect_seconds=ready["seconds"], connect_retries=ready["retries"],
+                  settle_seconds=round(settle, 2), events=len(sends))
     return report
 
 
@@ -239,8 +244,12 @@ async def run_burst(servers, meeting_id, pop, items, args) -> dict:
                 futures.append(await chairs[j].send("agenda.current", {"item_id": targets[i]}))
             return await asyncio.gather(*futures)
 
-        replies = [r for rs in await asyncio.gather(*(fire(j) for j in range(len(chairs)))) for r in rs]
-        issued_seconds = time.time() - t_start
+        firing = asyncio.gather(*(fire(j) for j in range(len(chairs))))
+        while len(t_send) < n:
+            await asyncio.sleep(0.001)
+        issued_seconds = max(t_send.values()) - t_start
+        replies = [r for rs in await firing for r in rs]
+        acknowledged_seconds = time.time() - t_start
         refused = [r for r in replies if r["type"] != "ok"]
         final = base + n - len(refused)
         deadline = time.monotonic() + 30
@@ -260,9 +269,11 @@ async def run_burst(servers, meeting_id, pop, items, args) -> dict:
     finally:
         await workers.close()
     report = analyze(results, sends, {meeting_id: final})
-    report.update(connect_seconds=ready["seconds"], connect_retries=ready["retries"], settle_seconds=round(settle, 2), events=final - base,
+    report.update(connect_seconds=ready["seconds"], connect_retries=ready["retries"],
+                  settle_seconds=round(settle, 2), events=final - base,
                   refused=len(refused), refused_sample=[r["content"] for r in refused[:3]],
-                  issued_seconds=round(issued_seconds, 3), committed_seconds=round(committed_seconds, 3),
+                  issued_seconds=round(issued_seconds, 3), acknowledged_seconds=round(acknowledged_seconds, 3),
+                  committed_seconds=round(committed_seconds, 3),
                   all_delivered_seconds=round(done_seconds, 3), capacity=args.capacity, **dropped)
     return report
 
@@ -297,7 +308,8 @@ async def run_meetings(servers, meetings, args) -> dict:
     finally:
         await workers.close()
     report = analyze(results, sends, finals)
-    report.update(connect_seconds=ready["seconds"], connect_retries=ready["retries"], settle_seconds=round(settle, 2), events=len(sends),
+    report.update(connect_seconds=ready["seconds"], connect_retries=ready["retries"],
+                  settle_seconds=round(settle, 2), events=len(sends),
                   meetings=len(meetings), run_seconds=round(run_seconds, 2),
                   events_per_second=round(len(sends) / run_seconds, 1))
     return report
@@ -306,14 +318,13 @@ async def run_meetings(servers, meetings, args) -> dict:
 # --- driver ---------------------------------------------------------------------------------------
 
 def machine() -> dict:
-    import os
     import platform
 
     model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
                  platform.processor())
     mem = next((line.split()[1] for line in open("/proc/meminfo") if line.startswith("MemTotal")), "0")
     return {"nproc": os.cpu_count(), "cpu": model, "mem_gib": round(int(mem) / 2**20, 1),
-            "python": platform.python_version()}
+            "python": platform.python_version(), "loadavg_at_start": [round(x, 2) for x in os.getloadavg()]}
 
 
 def main(argv=None) -> dict:
@@ -362,6 +373,7 @@ def main(argv=None) -> dict:
         if ours.get("p99") and bare.get("p99"):
             report["p99_ratio"] = round(ours["p99"] / bare["p99"], 2)
     report["total_seconds"] = round(time.time() - started, 1)
+    report["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     print_report(report)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2, ensure_ascii=False))
@@ -388,20 +400,21 @@ def print_report(report: dict) -> None:
               f"incomplete={r['incomplete_clients']} failed={r['failed_clients']} gaps={r['gaps_seen']} "
               f"repeats={r['repeats_seen']} reconnects={r['reconnects']}")
         print(f"      connect phase {r['connect_seconds']}s ({r['connect_retries']} refused handshakes retried), "
-              f"settle {r['settle_seconds']}s")
+              f"settle {r['settle_seconds']}s; {r['frames_received']} frames received in all")
         print(f"      latency send→receipt ms: p50={lat['p50']} p95={lat['p95']} p99={lat['p99']} max={lat['max']}"
               f"  (n={lat['n']})")
         for key, label in (("latency_after_ok_ms", "ok-reply→receipt"), ("latency_after_insert_ms", "insert→receipt")):
             lat = r[key]
             print(f"      latency {label} ms: p50={lat['p50']} p95={lat['p95']} p99={lat['p99']} max={lat['max']}")
-        for key in ("refused", "issued_seconds", "committed_seconds", "all_delivered_seconds",
+        for key in ("refused", "issued_seconds", "acknowledged_seconds", "committed_seconds", "all_delivered_seconds",
                     "group_messages_dropped", "socket_deliveries_dropped_approx", "meetings", "run_seconds",
                     "events_per_second"):
             if key in r:
                 print(f"      {key}: {r[key]}")
     if "p99_ratio" in report:
         print(f"p99 ratio ours/bare: {report['p99_ratio']}")
-    print(f"setup {report['setup_seconds']}s, total {report['total_seconds']}s")
+    print(f"setup {report['setup_seconds']}s, total {report['total_seconds']}s; load average (1/5/15 min) "
+          f"at start {m['loadavg_at_start']}, at end {m['loadavg_at_end']} (other work on the machine skews results)")
 
 
 if __name__ == "__main__":

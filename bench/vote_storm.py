@@ -49,6 +49,7 @@ class Voter:
         self.result = None
         self.error = None
         self.turnout_frames = 0
+        self.frames = 0
 
     async def connect(self, sem, last_seq):
         import websockets
@@ -75,6 +76,7 @@ class Voter:
     async def read(self):
         try:
             async for text in self.ws:
+                self.frames += 1
                 if text.startswith('{"type":"presence"') or text.startswith('{"type":"heartbeat"'):
                     continue
                 now = time.time()
@@ -111,7 +113,9 @@ async def _worker(conn, specs, last_seq, concurrency):
     conn.send(("ready", sum(1 for v in voters if v.error is None)))
     while True:
         cmd, arg = await loop.run_in_executor(None, conn.recv)
-        if cmd == "vote":
+        if cmd == "frames":
+            conn.send(("frames", sum(v.frames for v in voters)))
+        elif cmd == "vote":
             poll_id, start, spread = arg
             n = len(voters)
             await asyncio.gather(*(v.vote(poll_id, start + spread * i / n, s["choice"])
@@ -217,6 +221,16 @@ async def run(a, db_url, meeting, pop, item) -> dict:
 
         ready = sum(r[1] for r in await asyncio.gather(*(ask(c) for c in conns)))
         print(f"connected: {ready}/{a.voters} tablets in {time.monotonic() - t:.1f}s", flush=True)
+        # Wait for the presence broadcasts of the connection storm to drain before voting.
+        t = time.monotonic()
+        last = -1
+        while time.monotonic() - t < 300:
+            now = sum(r[1] for r in await asyncio.gather(*(ask(c, "frames") for c in conns)))
+            if now == last:
+                break
+            last = now
+            await asyncio.sleep(2.0)
+        print(f"quiet after {time.monotonic() - t:.1f}s", flush=True)
         chair = await common.Controller.connect(f"{servers[0].ws}/ws/meetings/{meeting.pk}/",
                                                 pop.chair_cookies[0], servers[0].http)
         created = await chair.request("poll.create", {"agenda_item_id": item, "title": "Biểu quyết đo tải",
@@ -231,7 +245,7 @@ async def run(a, db_url, meeting, pop, item) -> dict:
         closed = await chair.request("poll.close", {"poll_id": poll_id})
         published = await chair.request("poll.publish", {"poll_id": poll_id})
         assert closed["type"] == "ok" and published["type"] == "ok", (closed, published)
-        rows = [r for res in await asyncio.gather(*(ask(c, "wait_result", 20.0) for c in conns)) for r in res[1]]
+        rows = [r for res in await asyncio.gather(*(ask(c, "wait_result", 60.0) for c in conns)) for r in res[1]]
         await chair.close()
 
         acks = [r for r in rows if r["ack_at"]]
@@ -250,6 +264,7 @@ async def run(a, db_url, meeting, pop, item) -> dict:
             "ballots_per_s": round(rate, 1), "send_to_last_ack_s": round(last_ack - first_sent, 3),
             "last_ballot_to_result_ms": common.summarize_ms(to_result),
             "tablets_with_result": len(to_result),
+            "tablets_with_result_within_2s": sum(1 for x in to_result if x <= 2.0),
             "stored_voter_records": stored, "tallies": tallies, "expected_tallies": expected,
             "lost": a.voters - stored, "duplicated": max(0, sum(tallies.values()) - stored),
             "tally_mismatch": tallies != expected,
