@@ -22,7 +22,8 @@ vendor:
 	bin/vendor-static
 
 messages: $(VENV)/.installed
-	SECRET_KEY=build-only $(PY) manage.py compilemessages -v0 --ignore=.venv --ignore=var
+	if ls locale/*/LC_MESSAGES/*.po >/dev/null 2>&1; then \
+	  SECRET_KEY=build-only $(PY) manage.py compilemessages -v0 --ignore=.venv --ignore=var; fi
 
 $(VAR)/secret_key:
 	mkdir -p $(VAR)
