@@ -10,7 +10,9 @@
 """
 import hashlib
 import io
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import datetime, timedelta, timezone as dt_timezone
 
 from asn1crypto import keys as asn1_keys
@@ -36,6 +38,27 @@ from sessions.errors import Invalid
 
 STAMP_FONT = "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf"
 CERT_YEARS = 3
+
+
+def stamp_font() -> str:
+    """Liberation Serif rescaled to 1000 units per em, made once under VAR_DIR.
+
+    pyHanko writes glyph widths (/W) in the font's own units, which PDF reads as 1/1000 em: with a
+    2048-unit font every letter of the stamp would be drawn twice as far apart.
+    """
+    target = Path(settings.VAR_DIR) / "fonts" / "LiberationSerif-Regular-1000upem.ttf"
+    if not target.exists():
+        from fontTools.ttLib import TTFont
+        from fontTools.ttLib.scaleUpem import scale_upem
+
+        font = TTFont(STAMP_FONT)
+        if font["head"].unitsPerEm != 1000:
+            scale_upem(font, 1000)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(f".{os.getpid()}.tmp")
+        font.save(tmp)
+        os.replace(tmp, target)
+    return str(target)
 
 
 # --- keys and certificates ------------------------------------------------------------------
@@ -180,7 +203,7 @@ def sign(pdf: bytes, *, field_name: str, signer: signers.Signer, display_name: s
     )
     style = TextStampStyle(
         stamp_text="Ký số bởi: %(name)s\n%(role)s\nThời gian: %(when)s",
-        text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(STAMP_FONT), font_size=9),
+        text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(stamp_font()), font_size=10),
         border_width=1, background=None,
     )
     out = io.BytesIO()

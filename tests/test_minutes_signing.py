@@ -22,6 +22,25 @@ def _pdf_file(tmp_path, data: bytes, name="m.pdf") -> str:
     return str(path)
 
 
+def _stamp_font_widths(pdf: bytes) -> list[list[int]]:
+    import io
+
+    from pypdf import PdfReader
+
+    out = []
+    for field in PdfReader(io.BytesIO(pdf)).trailer["/Root"]["/AcroForm"]["/Fields"]:
+        stack = [field.get_object()["/AP"]["/N"].get_object()]
+        while stack:
+            xobj = stack.pop()
+            resources = xobj.get("/Resources")
+            resources = resources.get_object() if resources is not None else {}
+            for font in (resources.get("/Font") or {}).values():
+                cid_font = font.get_object()["/DescendantFonts"][0].get_object()
+                out.append([w for part in cid_font["/W"] if isinstance(part, list) for w in part])
+            stack += [x.get_object() for x in (resources.get("/XObject") or {}).values()]
+    return out
+
+
 def test_the_signed_minutes_carry_the_record_in_the_party_layout(personas, tmp_path):
     poll = hold_meeting(personas)
     draft = ms.minutes_open(actor=personas.secretary, meeting=personas.meeting)
@@ -53,6 +72,11 @@ def test_the_signed_minutes_carry_the_record_in_the_party_layout(personas, tmp_p
 
     fonts = run(["pdffonts", path]).splitlines()[2:]
     assert fonts and all(line.split()[-5] == "yes" for line in fonts), fonts
+
+    # The visible stamps use an embedded font whose widths are in PDF units (1/1000 em): with raw
+    # 2048-unit widths every letter of "Ký số bởi" would be drawn twice as far apart.
+    stamp_widths = _stamp_font_widths(pdf)
+    assert len(stamp_widths) == 2 and all(0 < max(w) <= 1000 for w in stamp_widths), stamp_widths
 
     sig = run(["pdfsig", path])
     assert sig.count("Signature Validation: Signature is Valid.") == 2, sig
