@@ -18,10 +18,20 @@
   function say(text) { statusEl.textContent = text; }
   function setFrozen() { frozen = true; areas.forEach(function (a) { a.disabled = true; }); say(T.frozen); }
 
+  // Keystrokes are batched (one merged update per 150 ms) so fast typing is not one message each.
+  var queue = [], timer = null, nextId = 1;
   function send(update) {
     if (frozen || !ws || ws.readyState !== 1 || !synced) return;  // sent in full after reconnect
-    unacked++; say(T.saving);
-    ws.send(JSON.stringify({type: "update", id: Date.now(), content: {update: b64(update)}}));
+    queue.push(update); say(T.saving);
+    if (!timer) timer = setTimeout(flush, 150);
+  }
+  function flush() {
+    timer = null;
+    if (!queue.length || frozen || !ws || ws.readyState !== 1 || !synced) { queue = []; return; }
+    var merged = queue.length === 1 ? queue[0] : Y.mergeUpdates(queue);
+    queue = [];
+    unacked++;
+    ws.send(JSON.stringify({type: "update", id: nextId++, content: {update: b64(merged)}}));
   }
 
   doc.on("update", function (update, origin) { if (origin === "local") send(update); });
@@ -86,7 +96,7 @@
         var hadLocal = synced || doc.share.size > 0;
         remote(unb64(c.state));
         refresh();
-        synced = true; retry = 1000; unacked = 0;
+        synced = true; retry = 1000; unacked = 0; queue = [];
         if (c.status !== "draft") { setFrozen(); return; }
         areas.forEach(function (a) { a.disabled = false; });
         // Anything typed while offline: send the whole local state (merging is idempotent).
