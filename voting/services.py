@@ -5,6 +5,8 @@ carry a voter and a moment, which is exactly what a secret poll must not keep. T
 the tablets as a coalesced, unlogged counter (see voting/turnout.py).
 """
 import hashlib
+import logging
+import threading
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -22,6 +24,7 @@ from voting import rules, turnout
 from voting.models import Ballot, Poll, Tally, VoterRecord
 
 P = Poll.Status
+log = logging.getLogger(__name__)
 
 
 class NotEligible(DomainError):
@@ -336,13 +339,18 @@ def _scrub_counter_history(poll: Poll) -> None:
     """
     Tally.objects.filter(poll=poll).update(votes=F("votes"))
     if connection.vendor == "postgresql" and getattr(settings, "VOTING_VACUUM_AFTER_CLOSE", True):
-        def vacuum():
-            try:
-                with connection.cursor() as cursor:
-                    cursor.execute("VACUUM voting_tally")
-            except Exception:  # a busy table is vacuumed by autovacuum later; the vote is safe
-                pass
-        transaction.on_commit(vacuum)
+        # In the background: the chair's reply and the result must not wait for it.
+        transaction.on_commit(lambda: threading.Thread(target=_vacuum_tallies, daemon=True).start())
+
+
+def _vacuum_tallies() -> None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM voting_tally")
+    except Exception:  # autovacuum removes the dead row versions later; the result is safe either way
+        log.warning("VACUUM voting_tally failed", exc_info=True)
+    finally:
+        connection.close()
 
 
 @transaction.atomic
