@@ -75,7 +75,12 @@
     root.appendChild(ui.status);
     root.appendChild(ui.list);
     root.appendChild(ui.viewer);
-    if (view === "projector") root.classList.add("doc-projector");
+    var viewerTitleStyle = "", pageLabelStyle = "";
+    if (view === "projector") {
+      root.classList.add("doc-projector");
+      viewerTitleStyle = "font-size:2.5rem";
+      pageLabelStyle = "font-size:2rem";
+    }
 
     var s = { docId: null, version: null, pdf: null, page: 1, zoom: 1, following: view !== "chair", leading: false,
               highlightMode: false, renderTask: null, knownVersions: {} };
@@ -133,7 +138,7 @@
     var canvas = el("canvas", { "class": "doc-canvas" });
     var layer = el("div", { "class": "doc-layer" });
     var pageWrap = el("div", { "class": "doc-page", style: "position:relative;display:inline-block" }, [canvas, layer]);
-    var pageLabel = el("span", { "class": "doc-pageno" });
+    var pageLabel = el("span", { "class": "doc-pageno", style: pageLabelStyle || false });
     var followBtn = btn("", function () {
       s.following = !s.following;
       if (s.following) followPresenter(); else renderToolbar();
@@ -142,15 +147,17 @@
       if (s.leading) {
         client.request("document.stop_leading", {}).then(function () { s.leading = false; renderToolbar(); }).catch(showError);
       } else {
-        client.request("document.lead", { document_id: s.docId, page: s.page }).then(function () {
-          s.leading = true; s.following = false; renderToolbar();
-        }).catch(showError);
+        // Leading starts at once, so page turns made before the reply are sent too (in order).
+        s.leading = true; s.following = false; renderToolbar();
+        client.request("document.lead", { document_id: s.docId, page: s.page }).catch(function (err) {
+          s.leading = false; renderToolbar(); showError(err);
+        });
       }
     });
     var toolbar = el("div", { "class": "doc-toolbar" });
     var thumbs = el("div", { "class": "doc-thumbs", style: "display:flex;gap:.5rem;overflow-x:auto" });
     var notesBox = el("div", { "class": "doc-notes" });
-    var viewerTitle = el("h3", {});
+    var viewerTitle = el("h3", { style: viewerTitleStyle || false });
     ui.viewer.appendChild(viewerTitle);
     ui.viewer.appendChild(toolbar);
     ui.viewer.appendChild(el("div", { "class": "doc-stage", style: "overflow:auto;max-width:100%" }, [pageWrap]));
@@ -184,7 +191,7 @@
           onclick: function () { s.highlightMode = !s.highlightMode; renderToolbar(); } }));
       }
       var note = s.leading ? t("leading") : (s.following && client.state.presenting ? t("following") : "");
-      if (note) toolbar.appendChild(el("p", { "class": "meta", text: note }));
+      if (note && view !== "projector") toolbar.appendChild(el("p", { "class": "doc-mode", role: "status", text: note }));
     }
 
     function closeViewer() {
@@ -196,26 +203,35 @@
     function open(id, page) {
       var d = docById(id);
       if (!d) return Promise.resolve();
-      if (s.docId === id && s.version === d.version && s.pdf) { return go(page); }
+      s.wantPage = page || 1;
+      if (s.docId === id && s.version === d.version && s.pdf) { return go(s.wantPage); }
+      // Page turns that arrive while the file is loading only move the target page.
+      if (s.loading && s.loading.id === id && s.loading.version === d.version) return s.loading.promise;
       ui.status.textContent = t("loading"); ui.status.className = "muted";
       var url = "/documents/" + id + "/view?v=" + d.version;
       // Confidential copies are watermarked per viewer and must never be stored by the browser.
       var opts = d.confidential ? { cache: "no-store", credentials: "same-origin" } : { credentials: "same-origin" };
-      return Promise.all([pdfjs(), fetch(url, opts)]).then(function (res) {
+      var loading = { id: id, version: d.version };
+      s.loading = loading;
+      loading.promise = Promise.all([pdfjs(), fetch(url, opts)]).then(function (res) {
         var lib = res[0], resp = res[1];
         if (!resp.ok) return resp.json().then(function (b) { throw new Error(b.message || resp.status); });
         return resp.arrayBuffer().then(function (buf) { return lib.getDocument({ data: buf }).promise; });
       }).then(function (pdf) {
+        if (s.loading !== loading) return;  // another document was opened meanwhile
+        s.loading = null;
         s.docId = id; s.version = d.version; s.pdf = pdf; s.knownVersions[id] = d.version;
         viewerTitle.textContent = d.title + (d.confidential ? " — " + t("secret") : "");
         ui.viewer.hidden = false; if (view !== "tablet") ui.list.hidden = true;
         ui.status.textContent = "";
         renderThumbs();
-        return go(Math.min(Math.max(1, page || 1), pdf.numPages), true);
+        return go(Math.min(Math.max(1, s.wantPage), pdf.numPages), true);
       }).catch(function (err) {
+        if (s.loading === loading) s.loading = null;
         ui.status.className = "error";
         ui.status.textContent = /import|module|Failed to fetch dynamically/i.test(String(err)) ? t("noViewer") : t("failed") + err.message;
       });
+      return loading.promise;
     }
 
     function go(page, force) {
@@ -272,11 +288,16 @@
     function myNotes() {
       return (client.state.annotations || []).filter(function (a) { return a.document_id === s.docId && a.page === s.page; });
     }
+    var noteArea = el("textarea", { rows: "3", maxlength: "4000", placeholder: t("notePlaceholder"),
+                                    "aria-label": t("notePlaceholder") });
+    var noteSave = btn(t("addNote"), function () {
+      saveAnnotation({ kind: "note", text: noteArea.value }).then(function (ok) { if (ok) noteArea.value = ""; });
+    }, "btn-primary");
     function saveAnnotation(content) {
       content.document_id = s.docId; content.page = s.page;
       return client.request("annotation.save", content).then(function (r) {
-        client.state.annotations = r.annotations; renderAnnotations();
-      }).catch(showError);
+        client.state.annotations = r.annotations; renderAnnotations(); return true;
+      }).catch(function (err) { showError(err); return false; });
     }
     function renderAnnotations() {
       layer.innerHTML = "";
@@ -300,9 +321,9 @@
           }),
         ]));
       });
-      var area = el("textarea", { rows: "3", maxlength: "4000", placeholder: t("notePlaceholder") });
-      notesBox.appendChild(area);
-      notesBox.appendChild(btn(t("addNote"), function () { saveAnnotation({ kind: "note", text: area.value }); }, "btn-primary"));
+      // The same textarea survives re-renders, so text being typed is never lost.
+      notesBox.appendChild(noteArea);
+      notesBox.appendChild(noteSave);
     }
     (function wireHighlight() {
       var startPt = null;
@@ -323,8 +344,10 @@
     // --- following the presenter -------------------------------------------------------------
     function followPresenter() {
       var p = client.state.presenting;
+      // The projector shows the panel only while something it may show is being presented.
+      if (view === "projector") root.hidden = !(p && docById(p.document_id));
       if (!p) {
-        if (view === "projector") { ui.status.textContent = t("waiting"); ui.viewer.hidden = true; }
+        if (view === "projector") { ui.status.textContent = t("waiting"); ui.viewer.hidden = true; s.docId = null; s.pdf = null; }
         if (s.leading) { s.leading = false; renderToolbar(); }
         return;
       }

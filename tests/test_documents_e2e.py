@@ -1,0 +1,90 @@
+"""The documents panel in real Chromium: pdf.js viewer, follow the presenter, private notes, no Mật download."""
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from documents import services
+from tests.browser import LANDSCAPE, launch, signed_in_page
+from tests.documents_helpers import make_pdf
+
+PDFJS = Path(__file__).resolve().parent.parent / "documents" / "static" / "documents" / "vendor" / "pdfjs" / "pdf.min.mjs"
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not PDFJS.exists():
+        raise RuntimeError(f"{PDFJS} is missing: run bin/vendor-static (make install does)")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()
+
+
+def test_tablets_follow_the_chair_through_a_document(daphne, personas, browser):
+    # Default PRIVATE_MEDIA_ROOT: the Daphne process reads the same directory. Services publish
+    # with async_to_sync, which cannot run on Playwright's event-loop thread: use another thread.
+    item = personas.meeting.agenda_items.order_by("position").first()
+
+    def upload():
+        services.document_upload(actor=personas.secretary, meeting=personas.meeting, data=make_pdf(5),
+                                 original_name="x.pdf", title="Báo cáo tổng kết", agenda_item_id=item.pk)
+        services.document_upload(actor=personas.secretary, meeting=personas.meeting, data=make_pdf(2),
+                                 original_name="y.pdf", title="Tờ trình nhân sự", confidential=True)
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(upload).result()
+    url = f"/meetings/{personas.meeting.pk}/"
+    member = signed_in_page(browser, daphne, "member1")
+    follower = signed_in_page(browser, daphne, "member2")
+    chair = signed_in_page(browser, daphne, "chair", viewport=LANDSCAPE)
+    for page in (member, follower):
+        page.goto(url)
+        expect(page.locator("#panel-documents")).to_contain_text("Báo cáo tổng kết")
+    chair.goto(url + "console/")
+
+    # Mật: no download link anywhere; the normal document has one.
+    rows = member.locator("#panel-documents .doc-row")
+    expect(rows.filter(has_text="Tờ trình nhân sự").locator("a", has_text="Tải về")).to_have_count(0)
+    expect(rows.filter(has_text="Báo cáo tổng kết").locator("a", has_text="Tải về")).to_have_count(1)
+
+    # The member reads on their own: pdf.js renders page 1 of 5, thumbnails appear.
+    rows.filter(has_text="Báo cáo tổng kết").get_by_role("button", name="Xem").click()
+    expect(member.locator("#panel-documents .doc-pageno")).to_have_text("Trang 1 / 5")
+    expect(member.locator("#panel-documents .doc-thumb")).to_have_count(5)
+    member.get_by_role("button", name="Trang sau ▶").click()
+    expect(member.locator("#panel-documents .doc-pageno")).to_have_text("Trang 2 / 5")
+
+    # A private note, saved on the server.
+    member.fill("#panel-documents textarea", "Hỏi về kinh phí")
+    member.get_by_role("button", name="Lưu ghi chú").click()
+    expect(member.locator("#panel-documents .doc-note")).to_contain_text("Hỏi về kinh phí")
+
+    # The chair leads and turns to page 3.
+    chair.locator("#panel-documents .doc-row", has_text="Báo cáo tổng kết").get_by_role("button", name="Xem").click()
+    chair.get_by_role("button", name="Dẫn tài liệu cho cả phòng").click()
+    chair.get_by_role("button", name="Trang sau ▶").click()
+    chair.get_by_role("button", name="Trang sau ▶").click()
+    expect(chair.locator("#panel-documents .doc-pageno")).to_have_text("Trang 3 / 5")
+
+    # A tablet that was just listening jumps to page 3 by itself.
+    expect(follower.locator("#panel-documents .doc-pageno")).to_have_text("Trang 3 / 5", timeout=3000)
+    # The member browsing alone stays on page 2 until they choose to follow.
+    expect(member.locator("#panel-documents .doc-pageno")).to_have_text("Trang 2 / 5")
+    member.get_by_role("button", name="Theo người trình bày").click()
+    expect(member.locator("#panel-documents .doc-pageno")).to_have_text("Trang 3 / 5")
+    chair.get_by_role("button", name="Trang sau ▶").click()
+    expect(member.locator("#panel-documents .doc-pageno")).to_have_text("Trang 4 / 5")
+    # The note of page 2 is not shown to the follower.
+    expect(follower.locator("#panel-documents")).not_to_contain_text("Hỏi về kinh phí")
+
+    # The note is back on another device of the same member.
+    phone = signed_in_page(browser, daphne, "member1")
+    phone.goto(url)
+    phone.locator("#panel-documents .doc-row", has_text="Báo cáo tổng kết").get_by_role("button", name="Xem").click()
+    phone.get_by_role("button", name="Trang sau ▶").click()
+    expect(phone.locator("#panel-documents .doc-note")).to_contain_text("Hỏi về kinh phí")
