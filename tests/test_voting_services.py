@@ -6,10 +6,10 @@ from audit.models import AuditEntry
 from sessions import services as session_services
 from sessions.errors import Conflict, Invalid
 from sessions.events import apply_event
-from sessions.models import Attendance, Event
+from sessions.models import Event
 from sessions.snapshot import build_snapshot, shared_part
 from voting import selectors, services
-from voting.models import Ballot, Poll, Tally, VoterRecord
+from voting.models import Ballot, Tally, VoterRecord
 
 
 def start_meeting(p, present=None):
@@ -148,7 +148,6 @@ def test_bad_choices_are_refused_with_a_message(personas):
     poll = open_poll(p)
     with pytest.raises(Invalid):
         vote(p, p.member, poll, "maybe")
-    election = None
     services.poll_close(actor=p.chair, meeting=p.meeting, poll_id=poll.pk)
     election = open_poll(p, kind="election", candidates=["An", "Bình", "Cường"], seats=2)
     assert election.secret  # personnel matters are secret by default
@@ -202,7 +201,6 @@ def test_the_secretary_records_a_vote_for_a_member_without_a_device(personas):
     assert AuditEntry.objects.filter(action="poll.vote_recorded", data__user_id=p.members[2].pk).exists()
     mine = selectors.my_votes(p.meeting, p.members[2])[str(poll.pk)]
     assert mine == {"voted": True, "recorded_by": "Lê Thị Thư", "choice": "abstain"}
-    secret = None
     services.poll_close(actor=p.chair, meeting=p.meeting, poll_id=poll.pk)
     secret = open_poll(p, secret=True)
     with pytest.raises(Invalid):
