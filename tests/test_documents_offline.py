@@ -9,7 +9,7 @@ from sessions import services as meeting_services
 from sessions.models import Device, Meeting, Membership
 from tests.documents_helpers import make_pdf
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.smoke]
 
 
 @pytest.fixture
