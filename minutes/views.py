@@ -40,15 +40,13 @@ def _committee_member(user, meeting):
 
 
 def _signing_role(user, meeting) -> str | None:
-    if policy.can(user, Action.SIGN_AS_SECRETARY, meeting) and meeting.secretary_id == user.pk:
-        return "secretary"
-    if policy.can(user, Action.SIGN_AS_CHAIR, meeting) and meeting.chair_id == user.pk:
+    """Which signature this user gives next: the chair's once the secretary has signed."""
+    as_secretary = policy.can(user, Action.SIGN_AS_SECRETARY, meeting)
+    as_chair = policy.can(user, Action.SIGN_AS_CHAIR, meeting)
+    status = Minutes.objects.filter(meeting=meeting).values_list("status", flat=True).first()
+    if as_chair and (status == Minutes.Status.SECRETARY_SIGNED or not as_secretary):
         return "chair"
-    if policy.can(user, Action.SIGN_AS_SECRETARY, meeting):
-        return "secretary"
-    if policy.can(user, Action.SIGN_AS_CHAIR, meeting):
-        return "chair"
-    return None
+    return "secretary" if as_secretary else None
 
 
 def _pdf_response(data: bytes, filename: str, *, inline=True) -> HttpResponse:
