@@ -68,17 +68,19 @@ def meeting_projector(request, meeting_id: int):
     return render(request, "frontend/projector.html", {"meeting": meeting, "view": "projector"})
 
 
-# (url name, label, action needed) of pages other apps add to a meeting's views.
+# (url name, label, any of these actions) for pages other apps add to a meeting's views.
 MEETING_LINKS = [
-    ("prepare_meeting", _("Chuẩn bị cuộc họp"), policy.Action.PREPARE),
-    ("minutes_edit", _("Biên bản"), policy.Action.EDIT_MINUTES),
+    ("prepare_meeting", _("Chuẩn bị cuộc họp"), {policy.Action.PREPARE}),
+    ("minutes_edit", _("Biên bản"), {policy.Action.EDIT_MINUTES}),
+    ("minutes_sign", _("Ký biên bản"), {policy.Action.SIGN_AS_SECRETARY, policy.Action.SIGN_AS_CHAIR}),
+    ("minutes_verify", _("Kiểm tra biên bản đã ký"), {policy.Action.VIEW}),
 ]
 
 
 def extra_links(user, meeting) -> list[dict]:
     links = []
-    for name, label, action in MEETING_LINKS:
-        if not policy.can(user, action, meeting):
+    for name, label, actions in MEETING_LINKS:
+        if not any(policy.can(user, action, meeting) for action in actions):
             continue
         try:
             links.append({"url": reverse(name, args=[meeting.pk]), "label": label})
