@@ -25,8 +25,9 @@ def home(request):
     now = timezone.now()
     upcoming = meetings.exclude(status=Meeting.Status.CLOSED).order_by("starts_at")
     past = meetings.filter(status=Meeting.Status.CLOSED).order_by("-starts_at")[:20]
+    can_prepare = request.user.is_superuser or any(m.is_secretary or m.is_admin for m in memberships)
     return render(request, "frontend/home.html", {
-        "memberships": memberships, "upcoming": upcoming, "past": past, "now": now,
+        "memberships": memberships, "upcoming": upcoming, "past": past, "now": now, "can_prepare": can_prepare,
     })
 
 
