@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from documents import services
+from sessions.models import Meeting
 from tests.browser import LANDSCAPE, launch, signed_in_page
 from tests.documents_helpers import make_pdf
 
@@ -88,3 +89,41 @@ def test_tablets_follow_the_chair_through_a_document(daphne, personas, browser):
     phone.locator("#panel-documents .doc-row", has_text="Báo cáo tổng kết").get_by_role("button", name="Xem").click()
     phone.get_by_role("button", name="Trang sau ▶").click()
     expect(phone.locator("#panel-documents .doc-note")).to_contain_text("Hỏi về kinh phí")
+
+
+def test_the_offline_pack_keeps_normal_documents_but_never_confidential_ones(daphne, personas, browser):
+    def upload():
+        normal = services.document_upload(actor=personas.secretary, meeting=personas.meeting, data=make_pdf(2),
+                                          original_name="a.pdf", title="Chương trình công tác")
+        secret = services.document_upload(actor=personas.secretary, meeting=personas.meeting, data=make_pdf(1),
+                                          original_name="b.pdf", title="Hồ sơ nhân sự", confidential=True)
+        return normal.pk, secret.pk
+
+    with ThreadPoolExecutor(1) as pool:
+        normal_id, secret_id = pool.submit(upload).result()
+    page = signed_in_page(browser, daphne, "member1")
+    url = f"/meetings/{personas.meeting.pk}/"
+    page.goto(url)
+    expect(page.locator("#panel-documents")).to_contain_text("Chương trình công tác")
+    page.wait_for_function("async () => (await caches.keys()).some(k => k.startsWith('mr-pack-'))", timeout=10000)
+    page.wait_for_function(
+        f"async () => !!(await (await caches.open('mr-pack-{personas.meeting.pk}')).match('/documents/{normal_id}/view?v=1'))",
+        timeout=10000)
+    page.context.set_offline(True)
+    status = page.evaluate("""async ([a, b]) => {
+        const ok = await fetch(a).then(r => r.status, () => 'network-error');
+        const secret = await fetch(b).then(r => r.status, () => 'network-error');
+        return [ok, secret];
+    }""", [f"/documents/{normal_id}/view?v=1", f"/documents/{secret_id}/view?v=1"])
+    assert status == [200, "network-error"]
+    page.context.set_offline(False)
+    cached = page.evaluate("async () => (await Promise.all((await caches.keys()).map(async n => "
+                           "(await (await caches.open(n)).keys()).map(r => r.url)))).flat()")
+    assert not any(f"/documents/{secret_id}/" in u for u in cached)
+
+    # Once the meeting is closed (archived), the next contact purges the pack.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(lambda: Meeting.objects.filter(pk=personas.meeting.pk).update(status=Meeting.Status.CLOSED)).result()
+    page.reload()
+    page.wait_for_function(f"async () => !(await caches.keys()).includes('mr-pack-{personas.meeting.pk}')",
+                           timeout=10000)
