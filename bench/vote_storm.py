@@ -263,8 +263,11 @@ async def run(a, db_url, meeting, pop, item) -> dict:
 
         start = time.time() + 0.5
         await asyncio.gather(*(ask(c, "vote", (poll_id, start, a.spread)) for c in conns))
-        closed = await chair.request("poll.close", {"poll_id": poll_id})
-        published = await chair.request("poll.publish", {"poll_id": poll_id})
+        t_close = time.time()
+        closed = await chair.request("poll.close", {"poll_id": poll_id}, timeout=120)
+        t_closed = time.time()
+        published = await chair.request("poll.publish", {"poll_id": poll_id}, timeout=120)
+        t_published = time.time()
         assert closed["type"] == "ok" and published["type"] == "ok", (closed, published)
         rows = [r for res in await asyncio.gather(*(ask(c, "wait_result", 60.0) for c in conns)) for r in res[1]]
         await chair.close()
@@ -285,6 +288,8 @@ async def run(a, db_url, meeting, pop, item) -> dict:
             "ballots_per_s": round(rate, 1), "send_to_last_ack_s": round(last_ack - first_sent, 3),
             "last_ballot_to_result_ms": common.summarize_ms(to_result),
             "tablets_with_result": len(to_result),
+            "chair_close_sent_after_last_ack_s": round(t_close - last_ack, 3),
+            "close_reply_s": round(t_closed - t_close, 3), "publish_reply_s": round(t_published - t_closed, 3),
             "tablets_with_result_within_2s": sum(1 for x in to_result if x <= 2.0),
             "stored_voter_records": stored, "tallies": tallies, "expected_tallies": expected,
             # lost: acknowledged ballots missing from the database; duplicated: counted more than once.

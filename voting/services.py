@@ -205,7 +205,7 @@ def poll_vote(*, actor, meeting: Meeting, poll_id: int, choice, token: str | Non
     Tally.objects.filter(poll=poll, key__in=keys).update(votes=F("votes") + 1)
     if not poll.secret:
         Ballot.objects.create(poll=poll, voter=actor, choice=_normal(poll, choice), recorded_by=recorded_by)
-    turnout.schedule(meeting.pk, poll.pk)
+    turnout.schedule(meeting.pk, poll.pk, len(poll.eligible))
     return _voted(poll, choice, changed=False, repeat=False)
 
 
