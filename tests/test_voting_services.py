@@ -12,6 +12,13 @@ from voting import selectors, services
 from voting.models import Ballot, Tally, VoterRecord
 
 
+@pytest.fixture(autouse=True)
+def no_turnout_ticks(monkeypatch):
+    # Live turnout ticks run in timer threads after commit; they are tested through real sockets
+    # (test_voting_ws.py). Here they would outlive the test and its database access.
+    monkeypatch.setattr("voting.turnout.schedule", lambda *args, **kwargs: None)
+
+
 def start_meeting(p, present=None):
     """Open the meeting and check in the chair, secretary and members (or the given people)."""
     session_services.meeting_open(actor=p.chair, meeting=p.meeting)
