@@ -224,14 +224,14 @@ class Client:
     """
 
     __slots__ = ("url", "cookie", "origin", "meeting_id", "ws", "seq", "base_seq", "events", "gaps",
-                 "repeats", "frames", "error", "ready", "synced_at", "retries", "reconnects")
+                 "repeats", "frames", "busy_frames", "error", "ready", "synced_at", "retries", "reconnects")
 
     def __init__(self, url: str, cookie: str | None, origin: str, meeting_id: int):
         self.url, self.cookie, self.origin, self.meeting_id = url, cookie, origin, meeting_id
         self.ws = None
         self.seq = self.base_seq = -1
         self.events: list[tuple[int, float]] = []
-        self.gaps = self.repeats = self.frames = 0
+        self.gaps = self.repeats = self.frames = self.busy_frames = 0  # busy: all but heartbeats
         self.error: str | None = None
         self.ready = asyncio.Event()
         self.synced_at = 0.0
@@ -277,7 +277,10 @@ class Client:
     def _on_frame(self, text: str):
         now = time.time()
         self.frames += 1
-        if text.startswith('{"type":"presence"') or text.startswith('{"type":"heartbeat"'):
+        if text.startswith('{"type":"heartbeat"'):
+            return
+        self.busy_frames += 1
+        if text.startswith('{"type":"presence"'):
             return
         msg = json.loads(text)
         kind = msg.get("type")
@@ -324,7 +327,7 @@ async def _worker(conn, specs: list[dict], connect_concurrency: int):
     while True:
         cmd, arg = await loop.run_in_executor(None, conn.recv)
         if cmd == "stats":
-            conn.send(("stats", {"frames": sum(c.frames for c in clients)}))
+            conn.send(("stats", {"frames": sum(c.busy_frames for c in clients)}))
         elif cmd == "collect":
             targets, timeout = arg
             deadline = time.monotonic() + timeout
@@ -383,7 +386,7 @@ class Workers:
         return sum(a["frames"] for a in answers)
 
     async def quiesce(self, quiet: float = 1.0, limit: float = 120) -> float:
-        """Wait until no client receives anything for `quiet` seconds (e.g. the presence storm)."""
+        """Wait until no client receives anything but heartbeats for `quiet` s (e.g. the presence storm)."""
         started = time.monotonic()
         last = await self.frames()
         while time.monotonic() - started < limit:
