@@ -1,5 +1,6 @@
 """The documents panel in real Chromium: pdf.js viewer, follow the presenter, private notes, no Mật download."""
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -10,9 +11,19 @@ from documents import services
 from sessions.models import Meeting
 from tests.browser import LANDSCAPE, launch, signed_in_page
 from tests.documents_helpers import make_pdf
+from tests.servers import DaphneServer
 
 PDFJS = Path(__file__).resolve().parent.parent / "documents" / "static" / "documents" / "vendor" / "pdfjs" / "pdf.min.mjs"
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
+
+
+def wait_until(page, async_predicate: str, timeout: float = 10000):
+    """Poll an async JS predicate (Playwright's wait_for_function does not await a promise)."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(async_predicate):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still false after {timeout} ms: {async_predicate}")
+        page.wait_for_timeout(100)
 
 
 @pytest.fixture(scope="module")
@@ -105,10 +116,11 @@ def test_the_offline_pack_keeps_normal_documents_but_never_confidential_ones(dap
     url = f"/meetings/{personas.meeting.pk}/"
     page.goto(url)
     expect(page.locator("#panel-documents")).to_contain_text("Chương trình công tác")
-    page.wait_for_function("async () => (await caches.keys()).some(k => k.startsWith('mr-pack-'))", timeout=10000)
-    page.wait_for_function(
-        f"async () => !!(await (await caches.open('mr-pack-{personas.meeting.pk}')).match('/documents/{normal_id}/view?v=1'))",
+    wait_until(
+        page,
+        f"async () => !!(await caches.match('/documents/{normal_id}/view?v=1', {{cacheName: 'mr-pack-{personas.meeting.pk}'}}))",
         timeout=10000)
+    page.wait_for_function("() => !!navigator.serviceWorker.controller", timeout=10000)
     page.context.set_offline(True)
     status = page.evaluate("""async ([a, b]) => {
         const ok = await fetch(a).then(r => r.status, () => 'network-error');
@@ -125,5 +137,30 @@ def test_the_offline_pack_keeps_normal_documents_but_never_confidential_ones(dap
     with ThreadPoolExecutor(1) as pool:
         pool.submit(lambda: Meeting.objects.filter(pk=personas.meeting.pk).update(status=Meeting.Status.CLOSED)).result()
     page.reload()
-    page.wait_for_function(f"async () => !(await caches.keys()).includes('mr-pack-{personas.meeting.pk}')",
-                           timeout=10000)
+    wait_until(page, f"async () => !(await caches.keys()).includes('mr-pack-{personas.meeting.pk}')")
+
+
+def test_an_expired_pack_is_deleted_even_offline(personas, browser):
+    # A server whose packs expire at once: the worker must refuse and delete them with no network.
+    server = DaphneServer(OFFLINE_PACK_DAYS=0).start()
+    try:
+        def upload():
+            return services.document_upload(actor=personas.secretary, meeting=personas.meeting, data=make_pdf(1),
+                                            original_name="a.pdf", title="Kế hoạch").pk
+
+        with ThreadPoolExecutor(1) as pool:
+            doc_id = pool.submit(upload).result()
+        page = signed_in_page(browser, server, "member1")
+        page.goto(f"/meetings/{personas.meeting.pk}/")
+        # The document is in the cache (it would be served offline without the expiry check)…
+        wait_until(
+            page,
+            f"async () => !!(await caches.match('/documents/{doc_id}/view?v=1', {{cacheName: 'mr-pack-{personas.meeting.pk}'}}))",
+            timeout=10000)
+        page.wait_for_function("() => !!navigator.serviceWorker.controller", timeout=10000)
+        page.context.set_offline(True)
+        result = page.evaluate(f"() => fetch('/documents/{doc_id}/view?v=1').then(r => r.status, () => 'network-error')")
+        assert result == "network-error"
+        wait_until(page, f"async () => !(await caches.keys()).includes('mr-pack-{personas.meeting.pk}')", 5000)
+    finally:
+        server.stop()

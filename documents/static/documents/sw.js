@@ -70,8 +70,13 @@ function syncPack(meetingId) {
     }, function () { return purgeExpired(); });  // offline: only the expiry can be checked
 }
 
+// One sync at a time: two overlapping syncs of the same pack would interleave puts and deletes.
+var syncing = Promise.resolve();
 self.addEventListener("message", function (e) {
-  if (e.data && e.data.type === "pack.sync" && e.data.meetingId) e.waitUntil(syncPack(String(e.data.meetingId)));
+  if (!(e.data && e.data.type === "pack.sync" && e.data.meetingId)) return;
+  var id = String(e.data.meetingId);
+  syncing = syncing.then(function () { return syncPack(id); }).catch(function () {});
+  e.waitUntil(syncing);
 });
 
 function fromPack(request) {

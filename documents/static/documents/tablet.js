@@ -288,6 +288,7 @@
     function myNotes() {
       return (client.state.annotations || []).filter(function (a) { return a.document_id === s.docId && a.page === s.page; });
     }
+    var notesList = el("div", { "class": "doc-note-list" });
     var noteArea = el("textarea", { rows: "3", maxlength: "4000", placeholder: t("notePlaceholder"),
                                     "aria-label": t("notePlaceholder") });
     var noteSave = btn(t("addNote"), function () {
@@ -302,7 +303,6 @@
     function renderAnnotations() {
       layer.innerHTML = "";
       layer.setAttribute("style", "position:absolute;left:0;top:0;width:100%;height:100%");
-      notesBox.innerHTML = "";
       if (view === "projector") return;
       myNotes().forEach(function (a) {
         if (a.kind === "highlight" && a.rect) {
@@ -310,9 +310,16 @@
             a.rect[0] * 100 + "%;top:" + a.rect[1] * 100 + "%;width:" + a.rect[2] * 100 + "%;height:" + a.rect[3] * 100 + "%" }));
         }
       });
-      notesBox.appendChild(el("h4", { text: t("notes") }));
+      // Only the list is rebuilt: the textarea and its button stay in place while the page redraws.
+      if (!notesBox.firstChild) {
+        notesBox.appendChild(el("h4", { text: t("notes") }));
+        notesBox.appendChild(notesList);
+        notesBox.appendChild(noteArea);
+        notesBox.appendChild(noteSave);
+      }
+      notesList.innerHTML = "";
       myNotes().forEach(function (a) {
-        notesBox.appendChild(el("div", { "class": "doc-note" }, [
+        notesList.appendChild(el("div", { "class": "doc-note" }, [
           el("span", { text: a.kind === "highlight" ? "▮ " + (a.text || t("highlight")) : a.text }),
           btn(t("remove"), function () {
             client.request("annotation.delete", { id: a.id }).then(function (r) {
@@ -321,9 +328,6 @@
           }),
         ]));
       });
-      // The same textarea survives re-renders, so text being typed is never lost.
-      notesBox.appendChild(noteArea);
-      notesBox.appendChild(noteSave);
     }
     (function wireHighlight() {
       var startPt = null;
