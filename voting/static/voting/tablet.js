@@ -114,9 +114,12 @@
       });
       var verdict = p.kind === "motion" ? (r.passed ? t.passed : t.failed) : (r.tie ? t.tie : "");
       return el("div", { class: "poll-result" + (big ? " big" : "") }, [
-        verdict ? el("p", { class: "poll-verdict", text: verdict + (r.tie && p.kind === "motion" ? " · " + t.tie : "") }) : null,
+        verdict ? el("p", { class: "poll-verdict", style: "font-weight:bold;font-size:" + (big ? "1.4em" : "1.3rem"),
+                            text: verdict + (r.tie && p.kind === "motion" ? " · " + t.tie : "") }) : null,
         el("ul", { class: "plain-list" }, rows),
-        el("p", { class: "meta", text: t.base + p.base_label + " = " + r.base_count }),
+        // Every result says how its base was counted (on the projector too, readable from the back).
+        el("p", { class: big ? "" : "meta", style: big ? "font-size:0.7em" : null,
+                  text: t.base + p.base_label + " = " + r.base_count }),
         el("p", { text: r.outcome_text })
       ]);
     }
