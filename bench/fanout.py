@@ -102,6 +102,8 @@ def analyze(results: list[dict], sends: dict, finals: dict[int, int]) -> dict:
         "latency_ms": common.summarize_ms(lat_send),
         "latency_after_ok_ms": common.summarize_ms(lat_ok),
         "latency_after_insert_ms": common.summarize_ms(lat_at),
+        # The chair's own round trip (request → ok): transaction, commit and publish.
+        "request_ms": common.summarize_ms([s["t_ok"] - s["t_send"] for s in sends.values()]),
     }
 
 
@@ -403,7 +405,8 @@ def print_report(report: dict) -> None:
               f"settle {r['settle_seconds']}s; {r['frames_received']} frames received in all")
         print(f"      latency send→receipt ms: p50={lat['p50']} p95={lat['p95']} p99={lat['p99']} max={lat['max']}"
               f"  (n={lat['n']})")
-        for key, label in (("latency_after_ok_ms", "ok-reply→receipt"), ("latency_after_insert_ms", "insert→receipt")):
+        for key, label in (("latency_after_ok_ms", "ok-reply→receipt"), ("latency_after_insert_ms", "insert→receipt"),
+                           ("request_ms", "chair request→ok")):
             lat = r[key]
             print(f"      latency {label} ms: p50={lat['p50']} p95={lat['p95']} p99={lat['p99']} max={lat['max']}")
         for key in ("refused", "issued_seconds", "acknowledged_seconds", "committed_seconds", "all_delivered_seconds",
