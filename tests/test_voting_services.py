@@ -225,14 +225,18 @@ def test_the_meeting_cannot_close_while_a_poll_is_open(personas):
     session_services.meeting_close(actor=p.chair, meeting=p.meeting)
 
 
-def test_a_cancelled_poll_is_left_out_of_the_minutes(personas):
+def test_a_cancelled_poll_is_left_out_of_the_minutes_and_a_closed_one_cannot_be_cancelled(personas):
     p = personas
     start_meeting(p)
     a = new_poll(p, title="Hủy")
     b = new_poll(p, title="Giữ")
     services.poll_cancel(actor=p.chair, meeting=p.meeting, poll_id=a.pk)
+    c = open_poll(p, title="Đã đóng")
+    services.poll_close(actor=p.chair, meeting=p.meeting, poll_id=c.pk)
+    with pytest.raises(Conflict):  # a closed poll's result cannot be made to disappear
+        services.poll_cancel(actor=p.chair, meeting=p.meeting, poll_id=c.pk)
     records = selectors.meeting_poll_records(p.meeting)
-    assert [r["id"] for r in records] == [b.pk]
+    assert [r["id"] for r in records] == [b.pk, c.pk]
     keys = {"id", "agenda_item_id", "title", "kind", "secret", "analog", "status", "base", "base_label",
             "base_count", "threshold", "threshold_label", "quorum", "quorum_overridden", "eligible_count",
             "eligible_hash", "counts", "options", "passed", "tie", "outcome_text"}

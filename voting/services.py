@@ -368,8 +368,9 @@ def poll_publish(*, actor, meeting: Meeting, poll_id: int) -> Poll:
 @transaction.atomic
 def poll_cancel(*, actor, meeting: Meeting, poll_id: int) -> Poll:
     poll = _locked_poll(meeting, poll_id)
-    if poll.status not in (P.DRAFT, P.OPEN, P.CLOSED):
-        raise Conflict(_("Không thể hủy cuộc biểu quyết này."))
+    # Not after closing: the chair has seen the result by then, and a result must go on record.
+    if poll.status not in (P.DRAFT, P.OPEN):
+        raise Conflict(_("Chỉ hủy được cuộc biểu quyết chưa kết thúc."))
     was = poll.status
     poll.status = P.CANCELLED
     poll.save(update_fields=["status"])
