@@ -80,6 +80,11 @@ DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     # CONN_MAX_AGE must stay 0 under ASGI: each sync_to_async thread would otherwise keep its own.
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    if DATABASES["default"]["ENGINE"].endswith("postgresql") and env_bool("DATABASE_POOL", True):
+        # A pool instead of a new connection per socket message (psycopg_pool, Django ≥ 5.1).
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env_int("DATABASE_POOL_MIN", 2), "max_size": env_int("DATABASE_POOL_MAX", 20), "timeout": 30,
+        }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -126,7 +126,9 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             await self._reject(e.code, e.message, msg_id, field=e.field)
             return
         try:
-            result = await database_sync_to_async(self._run)(h, clean)
+            # Not thread-sensitive: handlers of different sockets run in parallel threads (each
+            # socket still handles its own messages one at a time, in order).
+            result = await database_sync_to_async(self._run, thread_sensitive=False)(h, clean)
         except DomainError as e:
             await self.send(error_frame(e.code, e.message, in_response=msg_id, field=e.field))
             return

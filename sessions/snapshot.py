@@ -28,8 +28,9 @@ def sections(meeting: Meeting, *names: str) -> dict:
 
 
 def build_snapshot(meeting_id: int, user) -> dict:
+    outer = transaction.get_connection().in_atomic_block
     with transaction.atomic():
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and not outer:
             # One consistent view: the state matches exactly the sequence number read with it.
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")

@@ -36,6 +36,7 @@ def server_env(**extra) -> dict:
     env.setdefault("SECRET_KEY", "test-only-secret-key")
     env["SECURE_COOKIES"] = "0"
     env["FAST_PASSWORD_HASHER_FOR_TESTS"] = "1"
+    env["DATABASE_POOL"] = "1"  # servers pool connections as in production (the test process does not)
     env["PYTHONUNBUFFERED"] = "1"
     env.update({k: str(v) for k, v in extra.items()})
     return env
