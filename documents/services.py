@@ -148,7 +148,8 @@ def _role_label(user, meeting: Meeting) -> str:
     return ""
 
 
-def document_open(*, actor, document: Document, version: int | None = None, download: bool = False) -> ServedFile:
+def document_open(*, actor, document: Document, version: int | None = None, download: bool = False,
+                  offline_pack: bool = False) -> ServedFile:
     """The bytes a viewer gets (watermarked when confidential); every opening is audited.
 
     The caller has checked that `actor` may see the document (selectors.document_for).
@@ -168,8 +169,11 @@ def document_open(*, actor, document: Document, version: int | None = None, down
         data = watermark.watermark_pdf(storage.read(v.sha256), text)
     else:
         data = storage.read(v.sha256)
+    details = {"version": v.number, "confidential": document.confidential}
+    if offline_pack:
+        details["offline_pack"] = True
     audit_record(actor=actor, action="document.downloaded" if download else "document.viewed", meeting=meeting,
-                 target=document, data={"version": v.number, "confidential": document.confidential})
+                 target=document, data=details)
     safe = "".join(c if c.isalnum() or c in " -_." else "_" for c in document.title)[:80].strip() or "tai-lieu"
     return ServedFile(data=data, filename=f"{safe}-v{v.number}.pdf", confidential=document.confidential,
                       version=v.number)

@@ -139,8 +139,10 @@ def document_list(request, meeting_id: int):
 
 def _serve(request, document_id: int, *, download: bool) -> HttpResponse:
     document = selectors.document_for(request.user, document_id)
-    served = services.document_open(actor=request.user, document=document, download=download,
-                                    version=_int_or_none(request.GET.get("v"), "v"))
+    # The offline pack stores a copy on the device: that is a download (refused for Mật, audited).
+    offline_pack = request.GET.get("pack") == "1"
+    served = services.document_open(actor=request.user, document=document, download=download or offline_pack,
+                                    version=_int_or_none(request.GET.get("v"), "v"), offline_pack=offline_pack)
     response = HttpResponse(served.data, content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(download, served.filename)
     response["X-Document-Version"] = str(served.version)

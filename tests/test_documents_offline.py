@@ -73,3 +73,15 @@ def test_the_pack_is_purged_when_the_device_is_revoked(personas, docs):
 def test_outsiders_get_a_purge_order_and_nothing_else(personas, docs):
     r = client_for(personas.outsider).get(f"/meetings/{personas.meeting.pk}/offline.json")
     assert r.status_code == 404 and r.json()["urls"] == []
+
+
+def test_a_pack_copy_is_audited_as_a_download_and_refused_for_confidential(personas, docs):
+    from audit.models import AuditEntry
+
+    normal, secret = docs
+    client = client_for(personas.member)
+    assert client.get(f"/documents/{normal.pk}/view?v=1&pack=1").status_code == 200
+    entry = AuditEntry.objects.filter(actor=personas.member, object_id=str(normal.pk)).get()
+    assert entry.action == "document.downloaded" and entry.data["offline_pack"] is True
+    r = client.get(f"/documents/{secret.pk}/view?v=1&pack=1")
+    assert r.status_code == 403 and "không được tải về" in r.json()["message"]

@@ -52,7 +52,10 @@ function syncPack(meetingId) {
                                   { headers: { "Content-Type": "application/json" } });
           return cache.put(metaKey(meetingId), meta).then(function () {
             return Promise.all(body.urls.map(function (url) {
-              return fetch(url, { credentials: "same-origin" }).then(function (r) {
+              // Documents are fetched as "pack" copies (audited as downloads, refused for Mật) and
+              // stored under the URL the tablet itself uses.
+              var source = /^\/documents\/\d+\/view/.test(url) ? url + (url.indexOf("?") < 0 ? "?" : "&") + "pack=1" : url;
+              return fetch(source, { credentials: "same-origin" }).then(function (r) {
                 if (cacheable(r)) return cache.put(url, r);
               }).catch(function () {});
             }));
