@@ -202,8 +202,8 @@ def presenting_lead(*, actor, meeting: Meeting, document_id: int, page: int) -> 
         raise Forbidden(_("Chỉ người chủ trì hoặc người trình bày nội dung này được dẫn tài liệu."))
     version = document.versions.order_by("-number").first()
     if page < 1 or page > version.pages:
-        raise Invalid(_("Trang %(page)s không có trong tài liệu (có %(n)s trang).") % {"page": page, "n": version.pages},
-                      field="page")
+        message = _("Trang %(page)s không có trong tài liệu (có %(n)s trang).") % {"page": page, "n": version.pages}
+        raise Invalid(message, field="page")
     current = Presenting.objects.filter(meeting=meeting).first()
     if current and (current.document_id, current.version, current.page, current.by_id) == (
             document.pk, version.number, page, actor.pk):

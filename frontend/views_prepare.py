@@ -28,16 +28,18 @@ class PersonChoice(forms.ModelChoiceField):
 
 
 def _committee_people(committee_id):
-    return User.objects.filter(memberships__committee_id=committee_id, memberships__is_active=True).order_by("first_name")
+    return (User.objects.filter(memberships__committee_id=committee_id, memberships__is_active=True)
+            .order_by("first_name"))
+
+
+_DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
 class MeetingForm(forms.Form):
     title = forms.CharField(label=gettext_lazy("Tiêu đề"), max_length=300)
     place = forms.CharField(label=gettext_lazy("Địa điểm"), max_length=300, required=False)
-    starts_at = forms.DateTimeField(label=gettext_lazy("Bắt đầu"),
-                                    widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
-    ends_at = forms.DateTimeField(label=gettext_lazy("Kết thúc dự kiến"), required=False,
-                                  widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
+    starts_at = forms.DateTimeField(label=gettext_lazy("Bắt đầu"), widget=_DATETIME)
+    ends_at = forms.DateTimeField(label=gettext_lazy("Kết thúc dự kiến"), required=False, widget=_DATETIME)
     remote_allowed = forms.BooleanField(label=gettext_lazy("Cho phép dự họp từ xa"), required=False)
     chair = PersonChoice(label=gettext_lazy("Chủ trì"), queryset=User.objects.none(), required=False)
     secretary = PersonChoice(label=gettext_lazy("Thư ký"), queryset=User.objects.none(), required=False)
@@ -65,7 +67,8 @@ class AgendaItemForm(forms.Form):
             tops = tops.exclude(pk=exclude_item.pk)
         self.fields["parent"].choices = [("", _("— Mục chính —"))] + [(i.pk, i.title) for i in tops]
         guests = MeetingGuest.objects.filter(meeting=meeting).values("user")
-        self.fields["presenter"].queryset = (_committee_people(meeting.committee_id) | User.objects.filter(pk__in=guests)).distinct()
+        people = _committee_people(meeting.committee_id) | User.objects.filter(pk__in=guests)
+        self.fields["presenter"].queryset = people.distinct()
 
 
 class MoveForm(forms.Form):
