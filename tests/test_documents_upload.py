@@ -121,3 +121,31 @@ def test_the_upload_page_shows_the_form_with_a_progress_bar(personas):
     html = r.content.decode()
     assert r.status_code == 200 and "<progress" in html and "documents/upload.js" in html
     assert client_for(personas.member).get(f"/meetings/{personas.meeting.pk}/documents/").status_code == 403
+
+
+def test_the_secretary_reattaches_and_marks_a_document_and_tablets_are_told(personas):
+    client = client_for(personas.secretary)
+    doc_id = upload(client, personas.meeting, make_pdf(1)).json()["document"]["id"]
+    item = personas.meeting.agenda_items.order_by("position").last()
+    r = client.post(f"/documents/{doc_id}/update", {"agenda_item": item.pk, "confidential": "1", "guest_visible": "0"})
+    assert r.status_code == 200
+    assert r.json()["document"]["agenda_item_id"] == item.pk and r.json()["document"]["confidential"] is True
+    event = Event.objects.filter(meeting=personas.meeting, type="document.updated").get()
+    assert event.data["patch"][f"documents.{doc_id}"]["confidential"] is True
+    r = client.post(f"/documents/{doc_id}/update", {"guest_visible": "1"})
+    assert r.status_code == 400 and "khách mời" in r.json()["message"]
+    r = client.post(f"/documents/{doc_id}/update", {"agenda_item": "abc"})
+    assert r.status_code == 400 and r.json()["field"] == "agenda_item"
+    assert client_for(personas.member).post(f"/documents/{doc_id}/update", {"confidential": "0"}).status_code == 403
+    assert Document.objects.get(pk=doc_id).confidential is True
+
+
+def test_removing_a_document_keeps_the_file_and_tells_tablets(personas):
+    client = client_for(personas.secretary)
+    doc = upload(client, personas.meeting, make_pdf(2)).json()["document"]
+    assert client_for(personas.chair).post(f"/documents/{doc['id']}/delete").status_code == 403
+    assert client.post(f"/documents/{doc['id']}/delete").status_code == 200
+    assert not Document.objects.filter(pk=doc["id"]).exists()
+    removed = Event.objects.filter(meeting=personas.meeting, type="document.removed").get()
+    assert removed.data["patch"][f"documents.{doc['id']}"] is None
+    assert storage.path_for(doc["sha256"]).exists()

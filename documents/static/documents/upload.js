@@ -34,4 +34,23 @@
     });
   }
   document.querySelectorAll("#upload-form, .version-form").forEach(wire);
+
+  // Small forms (attach to an item, flags, remove): posted in the background, the message shown.
+  document.querySelectorAll(".update-form, .delete-form").forEach(function (form) {
+    var status = form.querySelector('[role="status"]');
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var body = new FormData(form);
+      // A checked box and its hidden "0" share a name: the last value wins on the server, so
+      // send only the checkbox value when it is checked.
+      form.querySelectorAll('input[type="checkbox"]').forEach(function (box) { if (box.checked) body.set(box.name, "1"); });
+      fetch(form.action, { method: "POST", body: body, credentials: "same-origin",
+                           headers: { "X-CSRFToken": form.querySelector("[name=csrfmiddlewaretoken]").value } })
+        .then(function (r) { return r.json().then(function (b) { return [r.ok, b]; }); })
+        .then(function (res) {
+          if (res[0]) location.reload();
+          else { status.textContent = t("failed") + res[1].message; status.className = "error"; }
+        }, function () { status.textContent = t("network"); status.className = "error"; });
+    });
+  });
 })();
