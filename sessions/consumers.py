@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from sessions import policy, presence
 from sessions.errors import DomainError
-from sessions.events import events_after, meeting_group, user_group
+from sessions.events import events_after, meeting_group, publisher, user_group
 from sessions.models import Device, Meeting
 from sessions.protocol import (
     HANDLERS, PROTOCOL_VERSION, Close, Field, Handler, ProtocolError, error_frame, frame, parse_envelope,
@@ -67,9 +67,10 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
         presence.remember_groups(self.channel_name, self.groups_joined)
         self.joined = True
-        online = await database_sync_to_async(presence.connect)(self.channel_name, self.meeting_id, self.user.pk)
+        await database_sync_to_async(presence.connect)(self.channel_name, self.meeting_id, self.user.pk)
         presence.ensure_ticker()
-        await self.channel_layer.group_send(meeting_group(self.meeting_id), {"type": "meeting.presence", "online": online})
+        publisher.start()
+        presence.mark_changed(self.meeting_id)
 
     def _refusal(self):
         if not self.user.is_authenticated:
@@ -93,8 +94,8 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
         try:
-            online = await database_sync_to_async(presence.disconnect)(self.channel_name, self.meeting_id)
-            await self.channel_layer.group_send(meeting_group(self.meeting_id), {"type": "meeting.presence", "online": online})
+            await database_sync_to_async(presence.disconnect)(self.channel_name, self.meeting_id)
+            presence.mark_changed(self.meeting_id)
         except Exception:
             log.exception("presence cleanup failed; the next tick will sweep it")
 

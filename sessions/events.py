@@ -5,6 +5,7 @@ transaction and publishes it to the meeting's group only after commit. Event dat
 `patch`: the snapshot keys it replaces, so a client applies any event the same way and a
 stale state plus the events it missed equals a fresh snapshot.
 """
+import asyncio
 import logging
 
 from asgiref.sync import async_to_sync
@@ -54,14 +55,60 @@ def notify_meeting(meeting_id: int, message: dict) -> None:
     _group_send(meeting_group(meeting_id), message)
 
 
-def _group_send(group: str, message: dict) -> None:
-    layer = get_channel_layer()
+class _Publisher:
+    """Sends group messages from one task on the server's event loop, in the order queued.
+
+    Services run in worker threads; waiting there for Redis would hold a database thread for
+    every publish. Inside Daphne the thread only queues the message and returns. Elsewhere
+    (management commands, tests calling services directly) there is no loop and we send inline.
+    """
+
+    def __init__(self):
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.queue: asyncio.Queue | None = None
+
+    def start(self) -> None:
+        """Called from the event loop (by the first socket of this process)."""
+        loop = asyncio.get_running_loop()
+        if self.loop is loop:
+            return
+        self.loop, self.queue = loop, asyncio.Queue()
+        loop.create_task(self._run())
+
+    def send(self, group: str, message: dict) -> None:
+        loop = self.loop
+        if loop is not None and loop.is_running() and not _in_loop_thread(loop):
+            loop.call_soon_threadsafe(self.queue.put_nowait, (group, message))
+            return
+        try:
+            async_to_sync(get_channel_layer().group_send)(group, message)
+        except Exception:
+            # The event is committed: clients catch up through replay, so a broken layer must
+            # not turn a successful write into an error.
+            log.exception("could not publish to %s", group)
+
+    async def _run(self) -> None:
+        layer = get_channel_layer()
+        while True:
+            group, message = await self.queue.get()
+            try:
+                await layer.group_send(group, message)
+            except Exception:
+                log.exception("could not publish to %s", group)
+
+
+def _in_loop_thread(loop) -> bool:
     try:
-        async_to_sync(layer.group_send)(group, message)
-    except Exception:
-        # The event is committed: clients catch up through replay, so a broken layer must not
-        # turn a successful write into an error.
-        log.exception("could not publish to %s", group)
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
+
+
+publisher = _Publisher()
+
+
+def _group_send(group: str, message: dict) -> None:
+    publisher.send(group, message)
 
 
 def events_after(meeting_id: int, seq: int, limit: int) -> list[Event] | None:

@@ -53,23 +53,22 @@ def forget_groups(channel_name: str) -> None:
     _local_groups.pop(channel_name, None)
 
 
-def connect(channel_name: str, meeting_id: int, user_id: int) -> list[int]:
-    _beat()
+def connect(channel_name: str, meeting_id: int, user_id: int) -> None:
+    if meeting_id not in _local_meetings:
+        _beat()
     Presence.objects.update_or_create(
         channel_name=channel_name, defaults={"meeting_id": meeting_id, "user_id": user_id, "server_id": SERVER_ID}
     )
     _local_meetings[meeting_id] = _local_meetings.get(meeting_id, 0) + 1
-    return online_user_ids(meeting_id)
 
 
-def disconnect(channel_name: str, meeting_id: int) -> list[int]:
+def disconnect(channel_name: str, meeting_id: int) -> None:
     Presence.objects.filter(channel_name=channel_name).delete()
     left = _local_meetings.get(meeting_id, 0) - 1
     if left > 0:
         _local_meetings[meeting_id] = left
     else:
         _local_meetings.pop(meeting_id, None)
-    return online_user_ids(meeting_id)
 
 
 def _tick() -> tuple[dict[int, int], dict[int, list[int]]]:
@@ -107,6 +106,33 @@ async def _tick_forever() -> None:
         except Exception:
             # A database or Redis outage must not kill the ticker: it is how we recover from one.
             log.exception("presence tick failed")
+
+
+# Presence changes are coalesced: a room of tablets joining at once must not send every socket
+# one full list per join (that grows with the square of the room).
+PRESENCE_DELAY_SECONDS = 0.5
+_dirty: set[int] = set()
+_flush: asyncio.Task | None = None
+
+
+def mark_changed(meeting_id: int) -> None:
+    global _flush
+    _dirty.add(meeting_id)
+    if _flush is None or _flush.done():
+        _flush = asyncio.get_running_loop().create_task(_flush_soon())
+
+
+async def _flush_soon() -> None:
+    await asyncio.sleep(PRESENCE_DELAY_SECONDS)
+    layer = get_channel_layer()
+    meetings = list(_dirty)
+    _dirty.clear()
+    for meeting_id in meetings:
+        try:
+            online = await database_sync_to_async(online_user_ids)(meeting_id)
+            await layer.group_send(meeting_group(meeting_id), {"type": "meeting.presence", "online": online})
+        except Exception:
+            log.exception("presence broadcast failed; the next change or tick repairs it")
 
 
 def ensure_ticker() -> None:
