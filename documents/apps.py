@@ -9,3 +9,8 @@ class DocumentsConfig(AppConfig):
     def ready(self):
         # Importing registers snapshot sections and WebSocket handlers.
         from documents import handlers, sections  # noqa: F401
+        from documents.services import presenting_end_at_close
+        from sessions import services as session_services
+
+        if presenting_end_at_close not in session_services.ON_CLOSE:
+            session_services.ON_CLOSE.append(presenting_end_at_close)

@@ -274,3 +274,10 @@ def annotation_delete(*, actor, annotation_id: int) -> None:
     deleted, _info = Annotation.objects.filter(pk=annotation_id, user=actor).delete()
     if not deleted:
         raise NotFound()
+
+
+def presenting_end_at_close(meeting) -> dict:
+    """sessions.services.ON_CLOSE hook: a closed meeting has no presenter leading a page."""
+    if Presenting.objects.filter(meeting=meeting).delete()[0]:
+        return {"presenting": None}
+    return {}

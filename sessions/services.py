@@ -207,7 +207,10 @@ def meeting_close(*, actor, meeting: Meeting) -> Meeting:
     meeting.status = S.CLOSED
     meeting.closed_at = now
     meeting.save(update_fields=["status", "closed_at"])
-    emit(meeting, "meeting.closed", patch=sections(meeting, "meeting", "speakers"), actor=actor)
+    patch = sections(meeting, "meeting", "speakers")
+    for hook in ON_CLOSE:
+        patch.update(hook(meeting))
+    emit(meeting, "meeting.closed", patch=patch, actor=actor)
     audit_record(actor=actor, action="meeting.closed", meeting=meeting, target=meeting)
     return meeting
 
@@ -215,6 +218,9 @@ def meeting_close(*, actor, meeting: Meeting) -> Meeting:
 # Other apps append callables here that raise Conflict when a meeting may not close yet
 # (e.g. a poll is still open).
 CLOSE_CHECKS: list = []
+# ... and callables that wind their state down at close, returning the snapshot keys they changed
+# (e.g. nobody presents a document any more).
+ON_CLOSE: list = []
 
 
 def _require_in_progress(meeting: Meeting) -> None:

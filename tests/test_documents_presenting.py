@@ -106,3 +106,18 @@ def test_stale_state_plus_document_events_equals_a_fresh_snapshot(personas, doc)
     assert list(fresh["documents"]) == [str(second.pk)] and fresh["presenting"] is None
 
 
+
+
+async def test_closing_the_meeting_ends_the_presentation(daphne, personas, doc, cookies):
+    chair = await MeetingSocket.connect(daphne, cookies["chair"], personas.meeting.pk)
+    member = await MeetingSocket.connect(daphne, cookies["member"], personas.meeting.pk)
+    await chair.ok("meeting.open")
+    await chair.ok("document.lead", {"document_id": doc.pk, "page": 2})
+    await member.wait_event("document.presenting")
+    assert member.state["presenting"]["page"] == 2
+    await chair.ok("meeting.close")
+    closed = await member.wait_event("meeting.closed")
+    assert closed["data"]["patch"]["presenting"] is None
+    assert member.state["presenting"] is None
+    fresh = await sync_to_async(build_snapshot)(personas.meeting.pk, personas.member)
+    assert shared_part(member.state) == shared_part(fresh)

@@ -14,7 +14,7 @@
       tie: "Hòa phiếu", elected: "Trúng cử", waitResult: "Đã kết thúc, chờ công bố kết quả.",
       create: "Tạo biểu quyết", open: "Mở biểu quyết", close: "Kết thúc biểu quyết", publish: "Công bố kết quả",
       cancel: "Hủy", motion: "Biểu quyết (tán thành / không tán thành)", election: "Bầu cử / nhân sự",
-      titleLabel: "Nội dung biểu quyết", candidates: "Ứng cử viên (mỗi dòng một người)", seats: "Số lượng cần bầu",
+      titleLabel: "Nội dung biểu quyết", itemLabel: "Thuộc nội dung chương trình", kindLabel: "Loại biểu quyết", candidates: "Ứng cử viên (mỗi dòng một người)", seats: "Số lượng cần bầu",
       secretBox: "Bỏ phiếu kín", analogBox: "Giơ tay / phiếu giấy (thư ký nhập số liệu)",
       overrideConfirm: "Chưa đủ số thành viên tối thiểu. Vẫn mở biểu quyết? Việc này sẽ được ghi lại.",
       notVoted: "Chưa bỏ phiếu", offline: "mất kết nối", everyone: "Tất cả đã bỏ phiếu.",
@@ -30,7 +30,7 @@
       submit: "Submit ballot", passed: "PASSED", failed: "NOT PASSED", tie: "Tie", elected: "Elected",
       waitResult: "Closed, waiting for the result.", create: "Create poll", open: "Open poll", close: "Close poll",
       publish: "Publish result", cancel: "Cancel", motion: "Motion (yes / no)", election: "Election / personnel",
-      titleLabel: "Question", candidates: "Candidates (one per line)", seats: "Seats", secretBox: "Secret ballot",
+      titleLabel: "Question", itemLabel: "Agenda item", kindLabel: "Kind of vote", candidates: "Candidates (one per line)", seats: "Seats", secretBox: "Secret ballot",
       analogBox: "Show of hands / paper (secretary enters counts)",
       overrideConfirm: "No quorum. Open the poll anyway? This will be recorded.", notVoted: "Not voted yet",
       offline: "offline", everyone: "Everyone has voted.", base: "Base: ", statusDraft: "Draft",
@@ -239,13 +239,13 @@
 
     function createForm() {
       var items = client.state.agenda || [];
-      var sel = el("select", { style: "min-height:48px;font-size:1.1rem" }, items.map(function (it) {
+      var sel = el("select", { style: "min-height:48px;font-size:1.1rem", "aria-label": t.itemLabel }, items.map(function (it) {
         var o = el("option", { value: String(it.id), text: it.number + ". " + it.title });
         if (it.id === client.state.current_item) o.selected = true;
         return o;
       }));
       var title = el("input", { type: "text", maxlength: "500", style: "min-height:48px;font-size:1.1rem;width:100%" });
-      var kind = el("select", { style: "min-height:48px;font-size:1.1rem" }, [
+      var kind = el("select", { style: "min-height:48px;font-size:1.1rem", "aria-label": t.kindLabel }, [
         el("option", { value: "motion", text: t.motion }), el("option", { value: "election", text: t.election })]);
       var cands = el("textarea", { rows: "3", style: "width:100%;font-size:1.1rem" });
       var seats = el("input", { type: "number", min: "1", value: "1", style: "min-height:48px;font-size:1.1rem" });
