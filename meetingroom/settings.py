@@ -106,6 +106,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Channel layer --------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
+    from redis.backoff import ExponentialBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from redis.retry import Retry
+
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -116,6 +121,11 @@ if REDIS_URL:
                         "address": REDIS_URL,
                         "socket_timeout": None,
                         "max_connections": env_int("REDIS_MAX_CONNECTIONS", 1000),
+                        # After a Redis restart, pooled connections are dead: check idle ones
+                        # before use and retry a failed command on a fresh connection.
+                        "health_check_interval": 10,
+                        "retry": Retry(ExponentialBackoff(cap=1.0, base=0.05), 5),
+                        "retry_on_error": [RedisConnectionError, RedisTimeoutError],
                     }
                 ],
                 "capacity": env_int("CHANNEL_CAPACITY", 1000),

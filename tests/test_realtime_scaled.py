@@ -221,14 +221,14 @@ class Tablet:
     async def wait_seq(self, seq, timeout=30):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            sock = await self.ensure()
             try:
+                sock = await self.ensure()
                 await sock.wait_seq(seq, timeout=2)
                 return sock
             except (TimeoutError, asyncio.TimeoutError):
                 await sock.send("resync", {"last_seq": sock.seq})
-            except websockets.ConnectionClosed:
-                await asyncio.sleep(0.5)
+            except (websockets.ConnectionClosed, websockets.InvalidStatus, OSError):
+                await asyncio.sleep(0.5)  # the server closed us while Redis was away: reconnect
         raise AssertionError(f"tablet stuck at {self.sock.seq}, wanted {seq}")
 
 

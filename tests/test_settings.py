@@ -14,7 +14,7 @@ PROBE = (
     "import django, json; django.setup(); from django.conf import settings as s; "
     "print(json.dumps({'db': s.DATABASES['default']['ENGINE'], 'db_name': s.DATABASES['default']['NAME'],"
     " 'conn_max_age': s.DATABASES['default'].get('CONN_MAX_AGE'),"
-    " 'layer': s.CHANNEL_LAYERS['default']['BACKEND'], 'hosts': s.CHANNEL_LAYERS['default'].get('CONFIG', {}).get('hosts'),"
+    " 'layer': s.CHANNEL_LAYERS['default']['BACKEND'], 'hosts': [{k: h[k] for k in ('address', 'socket_timeout', 'max_connections')} for h in s.CHANNEL_LAYERS['default'].get('CONFIG', {}).get('hosts', [])],"
     " 'lang': s.LANGUAGE_CODE, 'tz': s.TIME_ZONE, 'secure': s.SESSION_COOKIE_SECURE, 'debug': s.DEBUG}))"
 )
 
