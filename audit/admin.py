@@ -3,12 +3,9 @@ from django.contrib import admin
 from audit.models import AuditEntry
 
 
-@admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ("id", "at", "actor_name", "action", "meeting_id", "object_type", "object_id")
-    list_filter = ("action",)
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """History (audit entries, meeting events) can be read in the admin, never written."""
 
-    # Append-only: the admin can read, never change or delete.
     def has_add_permission(self, request):
         return False
 
@@ -17,3 +14,9 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ("id", "at", "actor_name", "action", "meeting_id", "object_type", "object_id")
+    list_filter = ("action",)

@@ -145,7 +145,6 @@ def bulk_sessions(users: list) -> list[str]:
 def make_committee(name: str, n_members: int, *, prefix: str, items: int = 3, chair_sessions: int = 1,
                    open_meeting: bool = True):
     """A committee with a chair, a secretary and n members (bulk), and one meeting (opened)."""
-    from datetime import timedelta
 
     from django.utils import timezone
 

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from audit.admin import ReadOnlyAdmin
+
 from sessions.models import AgendaItem, Attendance, Committee, Device, Event, Meeting, MeetingGuest, Membership
 
 
@@ -47,16 +49,6 @@ class DeviceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ReadOnlyAdmin):
     list_display = ("meeting", "seq", "type", "created_at")
     list_filter = ("type",)
-
-    # The event log is history: readable, never edited by hand.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,6 +1,9 @@
 """Playwright driving Debian's Chromium (never a downloaded browser)."""
 import os
+from contextlib import contextmanager
 from pathlib import Path
+
+from playwright.sync_api import sync_playwright
 
 from tests.factories import PASSWORD
 
@@ -19,6 +22,23 @@ PHONE = {"width": 390, "height": 844}
 
 def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+@contextmanager
+def chromium(*required_files: Path):
+    """Debian's Chromium for one test module, after checking vendored assets the pages need."""
+    for path in required_files:
+        if not path.exists():
+            raise RuntimeError(f"{path} is missing: run bin/vendor-static (make install does)")
+    # Sync Playwright keeps an event loop in this thread; the ORM calls that fixtures make are
+    # still synchronous and safe here (the documented way to combine the two).
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def signed_in_page(browser, server, username, *, viewport=TABLET, password=PASSWORD):

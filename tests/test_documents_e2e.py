@@ -1,15 +1,14 @@
 """The documents panel in real Chromium: pdf.js viewer, follow the presenter, private notes, no Mật download."""
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from documents import services
 from sessions.models import Meeting
-from tests.browser import LANDSCAPE, launch, signed_in_page
+from tests.browser import LANDSCAPE, chromium, signed_in_page
 from tests.documents_helpers import make_pdf
 from tests.servers import DaphneServer
 
@@ -28,13 +27,8 @@ def wait_until(page, async_predicate: str, timeout: float = 10000):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not PDFJS.exists():
-        raise RuntimeError(f"{PDFJS} is missing: run bin/vendor-static (make install does)")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as p:
-        b = launch(p)
+    with chromium(PDFJS) as b:
         yield b
-        b.close()
 
 
 def test_tablets_follow_the_chair_through_a_document(daphne, personas, browser):

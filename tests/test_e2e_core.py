@@ -1,23 +1,17 @@
 """A meeting run in real Chromium: secretary, chair and three member tablets as separate browsers."""
-import os
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.browser import LANDSCAPE, PHONE, launch, screenshot, signed_in_page
+from tests.browser import LANDSCAPE, chromium, PHONE, screenshot, signed_in_page
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e, pytest.mark.smoke]
 
 
 @pytest.fixture(scope="module")
 def browser():
-    # Sync Playwright keeps an event loop in this thread; Django's ORM use in fixtures is still
-    # synchronous and safe here (the documented way to combine the two).
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as p:
-        b = launch(p)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def test_a_meeting_runs_on_tablets(daphne, personas, browser):

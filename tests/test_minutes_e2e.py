@@ -1,12 +1,11 @@
 """The minutes editor in real Chromium: secretary and chair type into the same paragraph live."""
-import os
 import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.browser import LANDSCAPE, launch, signed_in_page
+from tests.browser import LANDSCAPE, chromium, signed_in_page
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 
@@ -15,13 +14,8 @@ YJS = Path(__file__).resolve().parent.parent / "minutes" / "static" / "minutes" 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not YJS.exists():
-        raise RuntimeError(f"{YJS} is missing: run bin/vendor-static (make install does)")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as p:
-        b = launch(p)
+    with chromium(YJS) as b:
         yield b
-        b.close()
 
 
 def test_two_people_edit_the_minutes_live_and_it_persists(daphne, personas, browser):

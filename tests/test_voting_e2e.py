@@ -1,10 +1,9 @@
 """A vote in real Chromium: the chair creates and opens a poll, members vote on tablets, the projector shows the result."""
-import os
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.browser import LANDSCAPE, launch, screenshot, signed_in_page
+from tests.browser import LANDSCAPE, chromium, screenshot, signed_in_page
 from tests.test_voting_services import start_meeting
 from voting.models import VoterRecord
 
@@ -13,11 +12,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 
 @pytest.fixture(scope="module")
 def browser():
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as p:
-        b = launch(p)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def test_a_vote_runs_on_tablets_console_and_projector(daphne, personas, browser):
