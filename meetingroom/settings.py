@@ -109,7 +109,7 @@ if REDIS_URL:
     from redis.backoff import ExponentialBackoff
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
-    from redis.retry import Retry
+    from redis.asyncio.retry import Retry  # the async client needs the async Retry
 
     CHANNEL_LAYERS = {
         "default": {
