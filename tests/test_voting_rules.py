@@ -159,3 +159,114 @@ def test_election_never_fills_more_seats_and_never_breaks_a_tie(data):
 def test_ballot_validation(choices, n, seats):
     ok = rules.valid_election_choices(choices, n, seats)
     assert ok == (all(0 <= c < n for c in choices) and len(set(choices)) == len(choices) and len(choices) <= seats)
+
+
+# --- approve / reject per candidate -----------------------------------------------------------
+
+def approval(approve, reject, ballots, eligible, convened=None, base=rules.ALL_MEMBERS,
+             threshold=rules.MORE_THAN_HALF, seats=None, names=None):
+    names = names or ["An", "Bình", "Cường", "Dũng", "Em", "Giang", "Hà", "Khánh"][:len(approve)]
+    return rules.approval_result(candidates=names, approve=approve, reject=reject, ballots=ballots,
+                                 eligible=eligible, convened=convened if convened is not None else eligible,
+                                 base=base, threshold=threshold, seats=seats)
+
+
+def test_approval_counts_approvals_against_all_members_convened():
+    # 15 convened, 12 present and voting. An: 9 đồng ý → 18 > 15 passes. Bình: 7 → 14 > 15 fails,
+    # though 7 is more than half of the 12 ballots.
+    r = approval([9, 7], [2, 5], ballots=12, eligible=12, convened=15)
+    an, binh = r.candidates
+    assert (r.base_count, an.passed, binh.passed) == (15, True, False)
+    assert (an.approve, an.reject, an.blank) == (9, 2, 1)
+    assert an.approve_percent == 60.0 and binh.approve_percent == 46.67
+    assert r.outcome_text == ("Đạt: An (9/15 phiếu đồng ý, 60%). "
+                              "Không đạt: Bình (7/15 phiếu đồng ý, 46,67%).")
+    # The same ballots against the ballots collected: both pass.
+    r = approval([9, 7], [2, 5], ballots=12, eligible=12, convened=15, base=rules.VOTES_CAST)
+    assert [c.passed for c in r.candidates] == [True, True] and r.base_count == 12
+
+
+def test_approval_exactly_half_is_not_more_than_half_and_blanks_are_reported():
+    r = approval([5, 6], [3, 0], ballots=10, eligible=10)
+    assert [c.passed for c in r.candidates] == [False, True]
+    assert [c.blank for c in r.candidates] == [2, 4]
+
+
+def test_approval_plurality_is_more_approvals_than_rejections_and_a_tie_is_reported():
+    r = approval([4, 3], [4, 1], ballots=9, eligible=10, base=rules.VOTES_CAST, threshold=rules.PLURALITY)
+    an, binh = r.candidates
+    assert (an.passed, an.tie, binh.passed, binh.tie) == (False, True, True, False)
+
+
+def test_approval_with_fewer_seats_most_approvals_win_and_a_last_seat_tie_needs_another_round():
+    r = approval([9, 8, 8], [1, 2, 2], ballots=10, eligible=10, seats=2)
+    assert [c.elected for c in r.candidates] == [True, False, False]
+    assert [c.passed for c in r.candidates] == [True, True, True]
+    assert r.tie and r.tied == [1, 2] and "cần biểu quyết lại" in r.outcome_text
+    r = approval([9, 7, 8], [1, 3, 2], ballots=10, eligible=10, seats=2)
+    assert [c.elected for c in r.candidates] == [True, False, True] and not r.tie
+    assert "Bình (7/10 phiếu đồng ý, 70%) — đạt ngưỡng nhưng ít phiếu hơn" in r.outcome_text
+
+
+def test_approval_refuses_impossible_counts():
+    for args in (([6], [5], 10, 10), ([1], [0], 11, 10), ([-1], [0], 3, 10)):
+        with pytest.raises(ValueError):
+            approval(*args)
+
+
+@pytest.mark.parametrize("choices,ok", [
+    (["approve", "reject", None], True), ([None, None, None], True), (["approve", "reject"], False),
+    (["yes", None, None], False), ([1, None, None], False),
+])
+def test_approval_ballot_validation(choices, ok):
+    assert rules.valid_approval_choices(choices, 3) is ok
+
+
+@st.composite
+def approvals(draw):
+    n = draw(st.integers(1, 6))
+    eligible = draw(st.integers(1, 60))
+    ballots = draw(st.integers(0, eligible))
+    approve, reject = [], []
+    for _ in range(n):
+        a = draw(st.integers(0, ballots))
+        approve.append(a)
+        reject.append(draw(st.integers(0, ballots - a)))
+    convened = draw(st.integers(eligible, 80))
+    seats = draw(st.integers(1, n))
+    return approve, reject, ballots, eligible, convened, seats
+
+
+@given(approvals(), st.sampled_from(rules.BASES), st.sampled_from((rules.MORE_THAN_HALF, rules.TWO_THIRDS)))
+def test_approval_properties(data, base, threshold):
+    approve, reject, ballots, eligible, convened, seats = data
+    r = approval(approve, reject, ballots, eligible, convened, base, threshold, seats)
+    elected = [i for i, c in enumerate(r.candidates) if c.elected]
+    assert len(elected) <= seats
+    for i, c in enumerate(r.candidates):
+        # Every ballot is accounted for, per candidate: approve + reject + blank.
+        assert c.approve + c.reject + c.blank == ballots and c.blank >= 0
+        # Passing means approvals over the same threshold a motion's "yes" would need.
+        assert c.passed == rules.meets_threshold(c.approve, r.base_count, threshold)
+        assert not c.elected or c.passed
+        assert not (c.elected and i in r.tied)
+    # With a seat for everyone, elected is exactly passed; otherwise no loser outvotes a winner.
+    if seats == len(approve):
+        assert all(c.elected == c.passed for c in r.candidates) and not r.tie
+    for i in elected:
+        assert all(approve[j] <= approve[i] for j, c in enumerate(r.candidates)
+                   if c.passed and not c.elected and j not in r.tied)
+
+
+@given(approvals())
+def test_approval_all_members_base_is_the_hardest_and_one_more_approval_never_hurts(data):
+    approve, reject, ballots, eligible, convened, _seats = data
+    hard = approval(approve, reject, ballots, eligible, convened, rules.ALL_MEMBERS)
+    for easier in (rules.PRESENT, rules.VOTES_CAST):
+        r = approval(approve, reject, ballots, eligible, convened, easier)
+        assert all(r.candidates[i].passed for i, c in enumerate(hard.candidates) if c.passed)
+    # A blank turned into an approval never turns a pass into a fail.
+    for i, c in enumerate(hard.candidates):
+        if c.passed and c.blank:
+            more = approve[:i] + [approve[i] + 1] + approve[i + 1:]
+            assert approval(more, reject, ballots, eligible, convened).candidates[i].passed

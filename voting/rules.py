@@ -118,6 +118,23 @@ def motion_result(*, yes: int, no: int, abstain: int, eligible: int, convened: i
     return MotionResult(counts, base, n, threshold, passed, tie, percents, text)
 
 
+def fill_seats(passing: list[int], votes: list[int], seats: int) -> tuple[list[int], list[int]]:
+    """(elected, tied) among the candidates who passed: most votes fill the seats.
+
+    When the last seat is contested by equal votes, none of the tied candidates is elected and
+    they are returned as `tied` (another round is needed): a tie is never broken silently.
+    """
+    passing = sorted(passing, key=lambda i: -votes[i])
+    if len(passing) <= seats:
+        return passing, []
+    cutoff = votes[passing[seats - 1]]
+    above = [i for i in passing if votes[i] > cutoff]
+    at = [i for i in passing if votes[i] == cutoff]
+    if len(above) + len(at) <= seats:
+        return above + at, []
+    return above, at
+
+
 @dataclass(frozen=True)
 class ElectionResult:
     votes: list[int]         # per candidate
@@ -143,19 +160,7 @@ def election_result(*, candidates: list[str], votes: list[int], ballots: int, se
         passing = [i for i, v in enumerate(votes) if v > 0]
     else:
         passing = [i for i, v in enumerate(votes) if meets_threshold(v, ballots, threshold)]
-    passing.sort(key=lambda i: -votes[i])
-    elected_ids: list[int] = []
-    tied: list[int] = []
-    if len(passing) <= seats:
-        elected_ids = passing
-    else:
-        cutoff = votes[passing[seats - 1]]
-        above = [i for i in passing if votes[i] > cutoff]
-        at = [i for i in passing if votes[i] == cutoff]
-        if len(above) + len(at) <= seats:
-            elected_ids = above + at
-        else:
-            elected_ids, tied = above, at
+    elected_ids, tied = fill_seats(passing, votes, seats)
     elected = [i in elected_ids for i in range(len(candidates))]
     names = [candidates[i] for i in sorted(elected_ids, key=lambda i: -votes[i])]
     if names:
@@ -168,6 +173,100 @@ def election_result(*, candidates: list[str], votes: list[int], ballots: int, se
                  + f" bằng phiếu nhau ({votes[tied[0]]} phiếu) cho vị trí cuối cùng: cần bầu lại.")
     return ElectionResult(votes=list(votes), ballots=ballots, base_count=ballots, elected=elected,
                           tie=bool(tied), tied=tied, outcome_text=text)
+
+
+# --- approve / reject per candidate (personnel: nomination, confidence) -------------------------
+
+APPROVE, REJECT = "approve", "reject"
+APPROVAL_CHOICES = (APPROVE, REJECT)
+APPROVAL_LABELS = {APPROVE: "Đồng ý", REJECT: "Không đồng ý"}
+
+
+def approval_key(index: int, choice: str) -> str:
+    """The counter of one answer for one candidate, e.g. "2:approve"."""
+    return f"{index}:{choice}"
+
+
+@dataclass(frozen=True)
+class CandidateApproval:
+    name: str
+    approve: int
+    reject: int
+    blank: int               # ballots collected that left this candidate unmarked (not counted for them)
+    approve_percent: float   # of the base
+    reject_percent: float
+    passed: bool             # cleared the threshold on its own
+    elected: bool            # passed and within the seats (equal to passed when seats = candidates)
+    tie: bool                # as many approvals as rejections (reported, never broken)
+
+
+@dataclass(frozen=True)
+class ApprovalResult:
+    candidates: list[CandidateApproval]
+    ballots: int
+    base: str
+    base_count: int
+    threshold: str
+    seats: int
+    tie: bool                # a tie for the last seat: another round is needed
+    tied: list[int] = field(default_factory=list)
+    outcome_text: str = ""
+
+
+def approval_result(*, candidates: list[str], approve: list[int], reject: list[int], ballots: int,
+                    eligible: int, convened: int, base: str, threshold: str,
+                    seats: int | None = None) -> ApprovalResult:
+    """Each ballot says approve, reject or nothing for each candidate.
+
+    A candidate passes like a motion: approvals against the poll's base and threshold (Party
+    default: more than half of all members convened); `plurality` means more approvals than
+    rejections. When more pass than `seats`, most approvals win and a tie for the last seat
+    elects none of the tied candidates. Blanks are counted per candidate and reported.
+    """
+    n_cand = len(candidates)
+    seats = n_cand if seats is None else seats
+    if len(approve) != n_cand or len(reject) != n_cand or not 1 <= seats <= max(n_cand, 1):
+        raise ValueError("bad approval input")
+    if min(approve + reject, default=0) < 0 or not 0 <= ballots <= eligible:
+        raise ValueError("counts must be non-negative and ballots at most the number of eligible voters")
+    if any(a + r > ballots for a, r in zip(approve, reject)):
+        raise ValueError("a candidate cannot have more answers than ballots")
+    n = base_count(base, convened=convened, present=eligible, ballots=ballots)
+    if threshold == PLURALITY:
+        passing = [i for i in range(n_cand) if approve[i] > reject[i]]
+    else:
+        passing = [i for i in range(n_cand) if meets_threshold(approve[i], n, threshold)]
+    elected_ids, tied = fill_seats(passing, approve, seats)
+    rows = [
+        CandidateApproval(
+            name=candidates[i], approve=approve[i], reject=reject[i], blank=ballots - approve[i] - reject[i],
+            approve_percent=percent(approve[i], n), reject_percent=percent(reject[i], n),
+            passed=i in passing, elected=i in elected_ids,
+            tie=approve[i] == reject[i] and approve[i] + reject[i] > 0,
+        )
+        for i in range(n_cand)
+    ]
+
+    def line(r: CandidateApproval) -> str:
+        return f"{r.name} ({r.approve}/{n} phiếu đồng ý, {_pct_text(r.approve_percent)}%)"
+
+    won = sorted((r for r in rows if r.elected), key=lambda r: -r.approve)
+    lost = [r for i, r in enumerate(rows) if not r.elected and i not in tied]
+    text = ("Đạt: " + ", ".join(line(r) for r in won) + ".") if won else "Không ứng cử viên nào đạt."
+    if lost:
+        text += " Không đạt: " + ", ".join(
+            line(r) + (" — đạt ngưỡng nhưng ít phiếu hơn, vượt số lượng cần chọn" if r.passed else "")
+            for r in lost) + "."
+    if tied:
+        text += (" Các ứng cử viên " + ", ".join(candidates[i] for i in tied)
+                 + f" bằng phiếu nhau ({approve[tied[0]]} phiếu đồng ý) cho vị trí cuối cùng: cần biểu quyết lại.")
+    return ApprovalResult(candidates=rows, ballots=ballots, base=base, base_count=n, threshold=threshold,
+                          seats=seats, tie=bool(tied), tied=tied, outcome_text=text)
+
+
+def valid_approval_choices(choices: list, n_candidates: int) -> bool:
+    """One entry per candidate: "approve", "reject" or None (left blank). All blank is a valid ballot."""
+    return len(choices) == n_candidates and all(c is None or c in APPROVAL_CHOICES for c in choices)
 
 
 def valid_election_choices(choices: list, n_candidates: int, seats: int) -> bool:
