@@ -15,6 +15,7 @@ PRESENT = ("present", "remote")
 COUNT_LABELS = {
     "eligible": "Số người có quyền biểu quyết",
     "collected": "Số phiếu thu vào",
+    "ballots": "Số phiếu thu về",
     "cast": "Số phiếu/ý kiến",
     "valid": "Số phiếu hợp lệ",
     "invalid": "Số phiếu không hợp lệ",
@@ -90,6 +91,8 @@ def poll_lines(poll: dict) -> dict:
     kind = "Bỏ phiếu kín" if poll.get("secret") else "Biểu quyết công khai"
     if poll.get("analog"):
         kind += " (giơ tay, thư ký ghi nhận số lượng)"
+    if poll.get("kind") == "approval":
+        kind += ", đồng ý / không đồng ý từng người"
     rule = f"Cơ sở tính: {poll.get('base_label') or poll.get('base') or '—'}"
     if poll.get("base_count") is not None:
         rule += f" ({poll['base_count']})"
@@ -121,6 +124,11 @@ def poll_lines(poll: dict) -> dict:
             "votes": o.get("votes", 0),
             "percent": _percent(o.get("percent")),
             "elected": o.get("elected"),
+            # Approve/reject per candidate: both answers and the blanks, each printed.
+            "approve": o.get("approve"),
+            "reject": o.get("reject"),
+            "reject_percent": _percent(o.get("reject_percent")),
+            "blank": o.get("blank"),
         }
         for o in poll.get("options") or []
     ]

@@ -8,6 +8,7 @@ from sessions.errors import Conflict, Invalid
 from sessions.events import apply_event
 from sessions.models import Event
 from sessions.snapshot import build_snapshot, shared_part
+from tests.factories import make_meeting
 from voting import selectors, services
 from voting.models import Ballot, Tally, VoterRecord
 
@@ -294,3 +295,163 @@ def test_nothing_stored_links_a_secret_voter_to_a_choice(personas):
             tally_xmins = [x for (x,) in cur.fetchall()]
         assert len(voter_xmins) == 5 and min(tally_xmins) > max(voter_xmins)
     assert Tally.objects.filter(poll=poll, key="yes").get().votes == 2
+
+
+# --- editing a draft ------------------------------------------------------------------------
+
+def edit(p, poll, **fields):
+    p.meeting.refresh_from_db()
+    return services.poll_update(actor=p.chair, meeting=p.meeting, poll_id=poll.pk, **fields)
+
+
+def test_a_draft_poll_is_edited_and_the_tablets_hear_it(personas):
+    p = personas
+    start_meeting(p)
+    poll = new_poll(p, title="Thông qua kế hoạch")
+    assert (poll.secret, poll.base) == (False, "all_members")
+    # Turned into a personnel vote: the new kind's defaults apply (secret, base of an election).
+    poll = edit(p, poll, title="  Bầu Phó Bí thư ", kind="election", candidates=["Nguyễn An", "Trần Bình"])
+    poll.refresh_from_db()
+    assert (poll.title, poll.kind, poll.candidates, poll.seats) == ("Bầu Phó Bí thư", "election",
+                                                                   ["Nguyễn An", "Trần Bình"], 1)
+    assert poll.secret and poll.base == "votes_cast" and poll.status == "draft"
+    event = Event.objects.filter(meeting=p.meeting, type="poll.updated").latest("seq")
+    assert event.data["patch"][f"polls.{poll.pk}"] == selectors.poll_row(poll)
+    entry = AuditEntry.objects.filter(action="poll.updated").latest("id")
+    assert entry.data["changed"]["title"] == {"from": "Thông qua kế hoạch", "to": "Bầu Phó Bí thư"}
+    # Given fields win over the defaults; fields not given keep their value.
+    poll = edit(p, poll, secret=False, seats=2)
+    assert (poll.secret, poll.seats, poll.title) == (False, 2, "Bầu Phó Bí thư")
+    # The same edit again changes nothing and emits nothing.
+    seq = Event.objects.filter(meeting=p.meeting).latest("seq").seq
+    edit(p, poll, seats=2)
+    assert Event.objects.filter(meeting=p.meeting).latest("seq").seq == seq
+    # The edited poll runs like any other.
+    opened = services.poll_open(actor=p.chair, meeting=p.meeting, poll_id=poll.pk)
+    assert opened.choice_keys == ["0", "1"] and Tally.objects.filter(poll=poll).count() == 2
+
+
+def test_only_a_draft_can_be_edited(personas):
+    p = personas
+    start_meeting(p)
+    poll = open_poll(p)
+    with pytest.raises(Conflict) as e:
+        edit(p, poll, title="Đổi khi đang biểu quyết")
+    assert e.value.code == "conflict"
+    services.poll_close(actor=p.chair, meeting=p.meeting, poll_id=poll.pk)
+    with pytest.raises(Conflict):
+        edit(p, poll, title="Đổi sau khi kết thúc")
+    poll.refresh_from_db()
+    assert poll.title == "Thông qua Nghị quyết tháng 12"
+
+
+def test_bad_edits_are_refused_like_bad_creations_and_change_nothing(personas):
+    p = personas
+    start_meeting(p)
+    poll = new_poll(p)
+    foreign = make_meeting(p.other_committee, p.outsider).agenda_items.first()
+    cases = [({"title": "   "}, "title"), ({"kind": "referendum"}, "kind"),
+             ({"kind": "election", "candidates": []}, "candidates"),
+             ({"kind": "election", "candidates": ["An", "An"]}, "candidates"),
+             ({"kind": "approval", "candidates": ["An", "Bình"], "seats": 3}, "seats"),
+             ({"base": "half_the_town"}, "base"), ({"threshold": "most"}, "threshold"),
+             ({"agenda_item_id": foreign.pk}, "agenda_item_id"), ({"status": "open"}, "status")]
+    for fields, field in cases:
+        with pytest.raises(Invalid) as e:
+            edit(p, poll, **fields)
+        assert e.value.field == field and e.value.message, fields
+        # Creation refuses the same input with the same answer (one validation for both).
+        if field != "status":
+            with pytest.raises(Invalid) as c:
+                services.poll_create(actor=p.chair, meeting=p.meeting,
+                                     **{"agenda_item_id": item(p).pk, "title": "X", **fields})
+            assert (c.value.field, c.value.message) == (e.value.field, e.value.message)
+    poll.refresh_from_db()
+    assert (poll.title, poll.kind, poll.candidates) == ("Thông qua Nghị quyết tháng 12", "motion", [])
+    assert not Event.objects.filter(meeting=p.meeting, type="poll.updated").exists()
+
+
+# --- approve / reject per candidate ------------------------------------------------------------
+
+APPROVAL_BALLOTS = [["approve", "approve", "reject"], ["approve", "reject", None], ["approve", None, "reject"],
+                    ["reject", "approve", None], [None, None, None]]
+
+
+def open_approval(p, **kw):
+    return open_poll(p, title="Giới thiệu nhân sự Ủy ban kiểm tra", kind="approval",
+                     candidates=["Nguyễn An", "Trần Bình", "Lê Cường"], **kw)
+
+
+def test_approve_reject_per_candidate_is_counted_against_the_base_and_printed_in_the_minutes(personas):
+    from django.template.loader import render_to_string
+
+    from minutes import assemble as asm
+
+    p = personas
+    start_meeting(p)
+    poll = open_approval(p)
+    # Personnel: secret by default; passes like a motion (more than half of all 5 members convened).
+    assert poll.secret and (poll.base, poll.threshold, poll.seats) == ("all_members", "more_than_half", 3)
+    assert sorted(Tally.objects.filter(poll=poll).values_list("key", flat=True)) == [
+        "0:approve", "0:reject", "1:approve", "1:reject", "2:approve", "2:reject"]
+    for u, b in zip(p.voters, APPROVAL_BALLOTS):
+        assert vote(p, u, poll, b, token=f"t{u.pk}")["voted"]
+    for bad in (["approve", "reject"], ["yes", None, None], [0, 1, 2], "approve", [0]):
+        with pytest.raises(Invalid):
+            vote(p, p.member, poll, bad)
+    services.poll_close(actor=p.chair, meeting=p.meeting, poll_id=poll.pk)
+    rec = selectors.meeting_poll_records(p.meeting)[0]
+    opts = [(o["label"], o["approve"], o["reject"], o["blank"], o["percent"], o["passed"]) for o in rec["options"]]
+    # The all-blank ballot is a ballot collected, blank for every candidate.
+    assert opts == [("Nguyễn An", 3, 1, 1, 60.0, True), ("Trần Bình", 2, 1, 2, 40.0, False),
+                    ("Lê Cường", 0, 2, 3, 0.0, False)]
+    assert rec["counts"] == {"ballots": 5, "not_voted": 0} and rec["base_count"] == 5
+    assert rec["outcome_text"].startswith("Đạt: Nguyễn An (3/5 phiếu đồng ý, 60%). Không đạt: Trần Bình")
+    html = render_to_string("minutes/poll.html", {"poll": asm.poll_lines(rec)})
+    assert "Nguyễn An — đạt" in html and "đồng ý 3 (60%); không đồng ý 1 (20%); để trống 1" in html
+    assert "Trần Bình — không đạt" in html and "Số phiếu thu về" in html and "từng người" in html
+
+
+def test_a_named_approval_keeps_the_ballot_and_analog_counts_are_checked_per_candidate(personas):
+    p = personas
+    start_meeting(p)
+    poll = open_approval(p, secret=False)
+    vote(p, p.member, poll, ["approve", None, "reject"])
+    assert Ballot.objects.get(poll=poll, voter=p.member).choice == ["approve", None, "reject"]
+    assert selectors.my_votes(p.meeting, p.member)[str(poll.pk)]["choice"] == ["approve", None, "reject"]
+    services.poll_close(actor=p.chair, meeting=p.meeting, poll_id=poll.pk)
+    analog = open_approval(p, analog=True)
+    counts = {"0:approve": 3, "0:reject": 2, "1:approve": 1, "1:reject": 0, "2:approve": 0, "2:reject": 0}
+    with pytest.raises(Invalid):  # 3 + 2 answers for Nguyễn An out of 4 ballots
+        services.poll_record_counts(actor=p.secretary, meeting=p.meeting, poll_id=analog.pk, counts=counts, ballots=4)
+    services.poll_record_counts(actor=p.secretary, meeting=p.meeting, poll_id=analog.pk, counts=counts, ballots=5)
+    services.poll_close(actor=p.chair, meeting=p.meeting, poll_id=analog.pk)
+    rec = selectors.meeting_poll_records(p.meeting)[1]
+    assert [o["passed"] for o in rec["options"]] == [True, False, False]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nothing_stored_links_a_secret_approval_voter_to_a_choice(personas):
+    p = personas
+    start_meeting(p)
+    poll = open_approval(p)
+    for u, b in zip(p.voters, APPROVAL_BALLOTS):
+        vote(p, u, poll, b, token=f"t{u.pk}")
+    services.poll_close(actor=p.chair, meeting=p.meeting, poll_id=poll.pk)
+    services.poll_publish(actor=p.chair, meeting=p.meeting, poll_id=poll.pk)
+    assert Ballot.objects.filter(poll=poll).count() == 0
+    assert VoterRecord.objects.filter(poll=poll).count() == 5
+    for e in Event.objects.filter(meeting=p.meeting, type__startswith="poll."):
+        assert "choice" not in str(e.data) and e.type not in ("poll.vote", "poll.voted")
+    for a in AuditEntry.objects.filter(meeting_id=p.meeting.pk):
+        assert "choice" not in a.data and not a.action.startswith("poll.vote")
+    with connection.cursor() as cur:
+        cur.execute("SELECT xmin::text::bigint FROM voting_voterrecord WHERE poll_id = %s", [poll.pk])
+        voter_xmins = [x for (x,) in cur.fetchall()]
+        cur.execute("SELECT xmin::text::bigint FROM voting_tally WHERE poll_id = %s", [poll.pk])
+        tally_xmins = [x for (x,) in cur.fetchall()]
+    assert len(tally_xmins) == 6 and min(tally_xmins) > max(voter_xmins)
+    assert dict(Tally.objects.filter(poll=poll).values_list("key", "votes")) == {
+        "0:approve": 3, "0:reject": 1, "1:approve": 2, "1:reject": 1, "2:approve": 0, "2:reject": 2}
+    mine = selectors.my_votes(p.meeting, p.member)[str(poll.pk)]
+    assert mine == {"voted": True, "recorded_by": None}

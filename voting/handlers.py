@@ -12,7 +12,8 @@ from voting.models import Poll
 _ID = {"poll_id": Field(int)}
 
 
-@handler("poll.create", action=Action.RUN, fields={
+# What a poll is made of: the same schema for creating it and for editing a draft.
+_DEFINITION = {
     "agenda_item_id": Field(int),
     "title": Field(str, max_length=500),
     "kind": Field(str, required=False, choices=tuple(Poll.Kind.values)),
@@ -22,17 +23,35 @@ _ID = {"poll_id": Field(int)}
     "analog": Field(bool, required=False),
     "base": Field(str, required=False, choices=tuple(Committee.MajorityBase.values)),
     "threshold": Field(str, required=False, choices=tuple(Committee.Threshold.values)),
-})
-def create(*, user, meeting, content):
-    candidates = content["candidates"] or []
-    if not all(isinstance(c, str) and len(c) <= 200 for c in candidates):
+}
+
+
+def _check_candidates(candidates):
+    if candidates is not None and not all(isinstance(c, str) and len(c) <= 200 for c in candidates):
         raise Invalid(_("Danh sách ứng cử viên không hợp lệ."), field="candidates")
+    return candidates
+
+
+@handler("poll.create", action=Action.RUN, fields=_DEFINITION)
+def create(*, user, meeting, content):
     poll = services.poll_create(
         actor=user, meeting=meeting, agenda_item_id=content["agenda_item_id"], title=content["title"],
-        kind=content["kind"] or Poll.Kind.MOTION, candidates=candidates, seats=content["seats"] or 1,
-        secret=content["secret"], analog=bool(content["analog"]), base=content["base"],
+        kind=content["kind"] or Poll.Kind.MOTION, candidates=_check_candidates(content["candidates"]) or [],
+        seats=content["seats"], secret=content["secret"], analog=bool(content["analog"]), base=content["base"],
         threshold=content["threshold"],
     )
+    return {"poll_id": poll.pk}
+
+
+# Every definition field is optional here: what is not sent keeps its value.
+@handler("poll.update", action=Action.RUN, fields={
+    **_ID, **{name: Field(f.kind, required=False, max_length=f.max_length, choices=f.choices)
+              for name, f in _DEFINITION.items()},
+})
+def update(*, user, meeting, content):
+    _check_candidates(content["candidates"])
+    fields = {k: v for k, v in content.items() if k != "poll_id" and v is not None}
+    poll = services.poll_update(actor=user, meeting=meeting, poll_id=content["poll_id"], **fields)
     return {"poll_id": poll.pk}
 
 

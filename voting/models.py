@@ -9,12 +9,15 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from sessions.models import AgendaItem, Committee, Meeting
+from voting import rules
 
 
 class Poll(models.Model):
     class Kind(models.TextChoices):
         MOTION = "motion", _("biểu quyết")
         ELECTION = "election", _("bầu cử / nhân sự")
+        # Personnel (nomination, confidence): each ballot says đồng ý / không đồng ý per candidate.
+        APPROVAL = "approval", _("nhân sự: đồng ý / không đồng ý từng người")
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("soạn thảo")
@@ -64,6 +67,9 @@ class Poll(models.Model):
     def choice_keys(self) -> list[str]:
         if self.kind == self.Kind.MOTION:
             return ["yes", "no", "abstain"]
+        if self.kind == self.Kind.APPROVAL:
+            # "<index>:approve" / "<index>:reject": counters only, as for every secret poll.
+            return [rules.approval_key(i, c) for i in range(len(self.candidates)) for c in rules.APPROVAL_CHOICES]
         return [str(i) for i in range(len(self.candidates))]
 
 
@@ -82,7 +88,7 @@ class VoterRecord(models.Model):
 
 
 class Tally(models.Model):
-    """One counter per choice (motion) or candidate (election). No timestamp on purpose."""
+    """One counter per choice (motion), candidate (election) or candidate and answer (approval). No timestamp on purpose."""
 
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="tallies")
     key = models.CharField(max_length=20)
@@ -97,7 +103,7 @@ class Ballot(models.Model):
 
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="ballots")
     voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    choice = models.JSONField()   # "yes"/"no"/"abstain" or a list of candidate indices
+    choice = models.JSONField()   # "yes"/"no"/"abstain", a list of candidate indices, or per candidate "approve"/"reject"/null
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:

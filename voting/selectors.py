@@ -38,6 +38,8 @@ def poll_result(poll: Poll) -> dict:
         return {"counts": r.counts, "options": options, "base_count": r.base_count, "ballots": ballots,
                 "passed": r.passed, "tie": r.tie, "outcome_text": r.outcome_text,
                 "base_label": rules.BASE_LABELS[poll.base]}
+    if poll.kind == Poll.Kind.APPROVAL:
+        return _approval_result(poll, tallies, labels, eligible, ballots)
     votes = [tallies.get(str(i), 0) for i in range(len(labels))]
     r = rules.election_result(candidates=labels, votes=votes, ballots=ballots, seats=poll.seats,
                               threshold=poll.threshold)
@@ -48,6 +50,24 @@ def poll_result(poll: Poll) -> dict:
                 "elected": r.elected[i]} for i, (label, v) in enumerate(zip(labels, votes))]
     return {"counts": counts, "options": options, "base_count": ballots, "ballots": ballots, "passed": None,
             "tie": r.tie, "outcome_text": r.outcome_text, "base_label": rules.ELECTION_BASE_LABEL}
+
+
+def _approval_result(poll: Poll, tallies: dict, labels: list[str], eligible: int, ballots: int) -> dict:
+    """Per candidate: đồng ý / không đồng ý / để trống, against the poll's base and threshold."""
+    n = range(len(labels))
+    r = rules.approval_result(
+        candidates=labels, approve=[tallies.get(rules.approval_key(i, rules.APPROVE), 0) for i in n],
+        reject=[tallies.get(rules.approval_key(i, rules.REJECT), 0) for i in n], ballots=ballots,
+        eligible=eligible, convened=poll.convened, base=poll.base, threshold=poll.threshold, seats=poll.seats,
+    )
+    # "votes"/"percent" are the approvals, so views that know only elections still show them.
+    options = [{"key": str(i), "label": c.name, "votes": c.approve, "percent": c.approve_percent,
+                "elected": c.elected, "approve": c.approve, "reject": c.reject, "blank": c.blank,
+                "reject_percent": c.reject_percent, "passed": c.passed, "tie": c.tie}
+               for i, c in enumerate(r.candidates)]
+    return {"counts": {"ballots": ballots, "not_voted": eligible - ballots}, "options": options,
+            "base_count": r.base_count, "ballots": ballots, "passed": None, "tie": r.tie,
+            "outcome_text": r.outcome_text, "base_label": rules.BASE_LABELS[poll.base]}
 
 
 def poll_row(poll: Poll) -> dict:
@@ -122,6 +142,11 @@ def turnout_detail(poll: Poll) -> dict:
             "offline": [r for r in not_voted if not r["online"]]}
 
 
+# label, votes, percent, elected for every poll; approve/reject/blank/passed only for approval polls.
+_RECORD_OPTION_KEYS = ("label", "votes", "percent", "elected", "approve", "reject", "blank", "reject_percent",
+                       "passed", "tie")
+
+
 def meeting_poll_records(meeting) -> list[dict]:
     """Every non-cancelled poll of a meeting, in order, as the minutes need it."""
     out = []
@@ -138,8 +163,8 @@ def meeting_poll_records(meeting) -> list[dict]:
             "quorum": poll.quorum, "quorum_overridden": poll.quorum_overridden,
             "eligible_count": len(poll.eligible), "eligible_hash": poll.eligible_hash,
             "counts": result["counts"] if result else {},
-            "options": [{"label": o["label"], "votes": o["votes"], "percent": o["percent"],
-                         "elected": o["elected"]} for o in result["options"]] if result else [],
+            "options": [{k: v for k, v in o.items() if k in _RECORD_OPTION_KEYS}
+                        for o in result["options"]] if result else [],
             "passed": result["passed"] if result else None,
             "tie": result["tie"] if result else False,
             "outcome_text": result["outcome_text"] if result else "Chưa có kết quả.",

@@ -72,10 +72,20 @@ def _require_meeting_running(meeting: Meeting) -> None:
 
 # --- creating and running -------------------------------------------------------------------
 
-@transaction.atomic
-def poll_create(*, actor, meeting: Meeting, agenda_item_id: int, title: str, kind: str = Poll.Kind.MOTION,
-                candidates: list[str] | None = None, seats: int = 1, secret: bool | None = None,
-                analog: bool = False, base: str | None = None, threshold: str | None = None) -> Poll:
+# The fields a poll is created with and may change while it is a draft.
+POLL_FIELDS = ("agenda_item_id", "title", "kind", "candidates", "seats", "secret", "analog", "base", "threshold")
+# Defaults that depend on the kind: re-applied when an edit changes the kind without giving them.
+_KIND_DEFAULTED = ("seats", "secret", "base", "threshold")
+
+
+def _validated(meeting: Meeting, *, agenda_item_id: int, title: str, kind: str = Poll.Kind.MOTION,
+               candidates: list[str] | None = None, seats: int | None = None, secret: bool | None = None,
+               analog: bool = False, base: str | None = None, threshold: str | None = None) -> dict:
+    """Check a poll's definition and fill its defaults; the same code for creating and editing.
+
+    Returns the model field values (agenda_item, title, kind, candidates, seats, secret, analog,
+    base, threshold).
+    """
     if meeting.status == Meeting.Status.CLOSED:
         raise Conflict(_("Cuộc họp đã kết thúc."))
     item = AgendaItem.objects.filter(pk=agenda_item_id, meeting=meeting).first()
@@ -86,19 +96,28 @@ def poll_create(*, actor, meeting: Meeting, agenda_item_id: int, title: str, kin
         raise Invalid(_("Cần nhập nội dung biểu quyết."), field="title")
     if kind not in Poll.Kind.values:
         raise Invalid(_("Loại biểu quyết không hợp lệ."), field="kind")
+    if seats is not None and (not isinstance(seats, int) or isinstance(seats, bool)):
+        raise Invalid(_("Số lượng cần bầu phải là số nguyên."), field="seats")
     committee = meeting.committee
     candidates = [c.strip() for c in (candidates or []) if isinstance(c, str) and c.strip()]
-    if kind == Poll.Kind.ELECTION:
+    if kind in (Poll.Kind.ELECTION, Poll.Kind.APPROVAL):
         if len(candidates) < 1:
             raise Invalid(_("Cần ít nhất một ứng cử viên."), field="candidates")
         if len(set(candidates)) != len(candidates):
             raise Invalid(_("Tên ứng cử viên bị trùng."), field="candidates")
+        if seats is None:
+            # Approval: by default every candidate is decided on their own.
+            seats = 1 if kind == Poll.Kind.ELECTION else len(candidates)
         if not 1 <= seats <= len(candidates):
             raise Invalid(_("Số lượng cần bầu phải từ 1 đến số ứng cử viên."), field="seats")
+    else:
+        candidates, seats = [], 1
+    if kind == Poll.Kind.ELECTION:
         base = rules.VOTES_CAST
         threshold = threshold or rules.MORE_THAN_HALF
     else:
-        candidates, seats = [], 1
+        # Motions and approve/reject per candidate: the committee's rule (Party default: more
+        # than half of all members convened).
         base = base or committee.default_majority_base
         threshold = threshold or committee.default_threshold
     if base not in rules.BASES:
@@ -106,15 +125,61 @@ def poll_create(*, actor, meeting: Meeting, agenda_item_id: int, title: str, kin
     if threshold not in rules.THRESHOLDS:
         raise Invalid(_("Ngưỡng thông qua không hợp lệ."), field="threshold")
     if secret is None:
-        secret = kind == Poll.Kind.ELECTION  # personnel matters are secret by default
-    poll = Poll.objects.create(
-        meeting=meeting, agenda_item=item, title=title[:500], kind=kind, candidates=candidates, seats=seats,
-        secret=bool(secret), analog=bool(analog), base=base, threshold=threshold, created_by=actor,
-    )
+        secret = kind != Poll.Kind.MOTION  # personnel matters are secret by default
+    return {"agenda_item": item, "title": title[:500], "kind": kind, "candidates": candidates, "seats": seats,
+            "secret": bool(secret), "analog": bool(analog), "base": base, "threshold": threshold}
+
+
+@transaction.atomic
+def poll_create(*, actor, meeting: Meeting, agenda_item_id: int, title: str, kind: str = Poll.Kind.MOTION,
+                candidates: list[str] | None = None, seats: int | None = None, secret: bool | None = None,
+                analog: bool = False, base: str | None = None, threshold: str | None = None) -> Poll:
+    values = _validated(meeting, agenda_item_id=agenda_item_id, title=title, kind=kind, candidates=candidates,
+                        seats=seats, secret=secret, analog=analog, base=base, threshold=threshold)
+    poll = Poll.objects.create(meeting=meeting, created_by=actor, **values)
     poll.meeting = meeting
     _poll_changed(poll, "poll.created", actor)
     audit_record(actor=actor, action="poll.created", meeting=meeting, target=poll,
-                 data={"title": poll.title, "kind": kind, "secret": poll.secret, "analog": poll.analog})
+                 data={"title": poll.title, "kind": poll.kind, "secret": poll.secret, "analog": poll.analog})
+    return poll
+
+
+def _definition(poll: Poll) -> dict:
+    return {"agenda_item_id": poll.agenda_item_id, "title": poll.title, "kind": poll.kind,
+            "candidates": list(poll.candidates), "seats": poll.seats, "secret": poll.secret,
+            "analog": poll.analog, "base": poll.base, "threshold": poll.threshold}
+
+
+@transaction.atomic
+def poll_update(*, actor, meeting: Meeting, poll_id: int, **fields) -> Poll:
+    """Edit a draft poll. Fields not given keep their value; validated exactly like creation.
+
+    Changing the kind re-applies that kind's defaults to seats, secret, base and threshold unless
+    they are given too (an election edited into a motion does not stay secret by accident).
+    """
+    unknown = set(fields) - set(POLL_FIELDS)
+    if unknown:
+        raise Invalid(_("Trường không được phép: %(f)s") % {"f": ", ".join(sorted(unknown))}, field=sorted(unknown)[0])
+    poll = _locked_poll(meeting, poll_id)
+    if poll.status != P.DRAFT:
+        raise Conflict(_("Chỉ sửa được cuộc biểu quyết đang soạn thảo."))
+    before = _definition(poll)
+    merged = {**before, **fields}
+    if merged["kind"] != before["kind"]:
+        for name in _KIND_DEFAULTED:
+            if name not in fields:
+                merged[name] = None
+    values = _validated(meeting, **merged)
+    for name, value in values.items():
+        setattr(poll, name, value)
+    after = _definition(poll)
+    changed = {k: {"from": before[k], "to": after[k]} for k in POLL_FIELDS if before[k] != after[k]}
+    if not changed:
+        return poll  # nothing to do: a retried edit changes nothing and says nothing
+    poll.save(update_fields=list(values))
+    poll.meeting = meeting
+    _poll_changed(poll, "poll.updated", actor)
+    audit_record(actor=actor, action="poll.updated", meeting=meeting, target=poll, data={"changed": changed})
     return poll
 
 
@@ -164,6 +229,11 @@ def _choice_keys(poll: Poll, choice) -> list[str]:
         if choice not in rules.MOTION_CHOICES:
             raise Invalid(_("Lựa chọn không hợp lệ."), field="choice")
         return [choice]
+    if poll.kind == Poll.Kind.APPROVAL:
+        if not isinstance(choice, list) or not rules.valid_approval_choices(choice, len(poll.candidates)):
+            raise Invalid(_("Phiếu không hợp lệ: với mỗi ứng cử viên (%(n)s người) chọn đồng ý, không đồng ý "
+                            "hoặc để trống.") % {"n": len(poll.candidates)}, field="choices")
+        return [rules.approval_key(i, c) for i, c in enumerate(choice) if c]
     if not isinstance(choice, list) or not rules.valid_election_choices(choice, len(poll.candidates), poll.seats):
         raise Invalid(_("Phiếu bầu không hợp lệ: chọn tối đa %(n)s ứng cử viên khác nhau.") % {"n": poll.seats},
                       field="choices")
@@ -171,7 +241,9 @@ def _choice_keys(poll: Poll, choice) -> list[str]:
 
 
 def _normal(poll: Poll, choice):
-    return sorted(choice) if poll.kind == Poll.Kind.ELECTION else choice
+    if poll.kind == Poll.Kind.ELECTION:
+        return sorted(choice)
+    return list(choice) if poll.kind == Poll.Kind.APPROVAL else choice
 
 
 def _poll_for_ballot(meeting: Meeting, poll_id: int) -> Poll:
@@ -299,6 +371,11 @@ def poll_record_counts(*, actor, meeting: Meeting, poll_id: int, counts: dict, b
         if not rules.valid_counts(values, 10**9) or any(v > ballots for v in values):
             raise Invalid(_("Số phiếu của mỗi ứng cử viên phải không âm và không vượt quá số phiếu thu về."),
                           field="counts")
+        if poll.kind == Poll.Kind.APPROVAL and any(
+                counts[rules.approval_key(i, rules.APPROVE)] + counts[rules.approval_key(i, rules.REJECT)] > ballots
+                for i in range(len(poll.candidates))):
+            raise Invalid(_("Số phiếu đồng ý và không đồng ý của mỗi ứng cử viên cộng lại không vượt quá "
+                            "số phiếu thu về."), field="counts")
     for key, value in zip(keys, values):
         Tally.objects.filter(poll=poll, key=key).update(votes=value)
     poll.analog_ballots = ballots
