@@ -163,3 +163,60 @@ async def test_a_secret_poll_tells_a_reconnecting_voter_only_that_the_vote_count
     assert "Nguyễn An" not in json.dumps(detail, ensure_ascii=False) and "Trần Bình" not in json.dumps(detail, ensure_ascii=False)
     for s in (chair, back):
         await s.close()
+
+
+async def test_the_chair_edits_a_draft_poll_and_every_tablet_follows(daphne, personas):
+    p = personas
+    _extras, cookies = await sync_to_async(_setup)(p, 0)
+    chair = await connect(daphne, cookies[p.chair.pk], p.meeting.pk)
+    member = await connect(daphne, cookies[p.members[0].pk], p.meeting.pk)
+    first = await sync_to_async(lambda: p.meeting.agenda_items.order_by("position").first().pk)()
+    created = await chair.ok("poll.create", {"agenda_item_id": first, "title": "Thông qua kế hoạch"})
+    poll_id = created["poll_id"]
+    await member.wait_event("poll.created")
+    edited = await chair.ok("poll.update", {"poll_id": poll_id, "title": "Giới thiệu nhân sự", "kind": "approval",
+                                            "candidates": ["Nguyễn An", "Trần Bình"]})
+    assert edited == {"poll_id": poll_id}
+    event = await member.wait_event("poll.updated")
+    row = event["data"]["patch"][f"polls.{poll_id}"]
+    assert (row["title"], row["kind"], row["options"], row["secret"]) == (
+        "Giới thiệu nhân sự", "approval", ["Nguyễn An", "Trần Bình"], True)
+    assert member.state["polls"][str(poll_id)]["title"] == "Giới thiệu nhân sự"
+    # Same permission as creating; bad input and unknown fields get precise codes.
+    assert (await member.request("poll.update", {"poll_id": poll_id, "title": "X"}))["content"]["code"] == "forbidden"
+    bad = await chair.request("poll.update", {"poll_id": poll_id, "seats": 5})
+    assert (bad["content"]["code"], bad["content"]["field"]) == ("invalid", "seats")
+    assert (await chair.request("poll.update", {"poll_id": poll_id, "status": "open"}))["content"]["code"] == "bad_field"
+    await chair.ok("poll.open", {"poll_id": poll_id})
+    late = await chair.request("poll.update", {"poll_id": poll_id, "title": "Quá muộn"})
+    assert late["content"]["code"] == "conflict"
+    for s in (chair, member):
+        await s.close()
+
+
+async def test_approve_reject_per_candidate_through_sockets(daphne, personas):
+    p = personas
+    _extras, cookies = await sync_to_async(_setup)(p, 0)
+    chair = await connect(daphne, cookies[p.chair.pk], p.meeting.pk)
+    poll_id = await create_and_open(chair, p, kind="approval", candidates=["Nguyễn An", "Trần Bình"])
+    voters = [p.secretary, p.members[0], p.members[1]]
+    sockets = [await connect(daphne, cookies[u.pk], p.meeting.pk) for u in voters]
+    ballots = [["approve", "reject"], ["approve", None], ["reject", "approve"]]
+    for i, (s, b) in enumerate(zip(sockets, ballots)):
+        reply = await s.ok("poll.vote", {"poll_id": poll_id, "choices": b, "token": f"tablet-{i}"})
+        assert reply["my_votes"][str(poll_id)] == {"voted": True, "recorded_by": None}  # secret: no choice echoed
+    retry = await sockets[0].ok("poll.vote", {"poll_id": poll_id, "choices": ballots[0], "token": "tablet-0"})
+    assert retry["repeat"] is True
+    bad = await chair.request("poll.vote", {"poll_id": poll_id, "choices": ["approve"]})
+    assert (bad["content"]["code"], bad["content"]["field"]) == ("invalid", "choices")
+    closed = await chair.ok("poll.close", {"poll_id": poll_id})
+    opts = closed["result"]["options"]
+    assert [(o["approve"], o["reject"], o["blank"]) for o in opts] == [(2, 1, 0), (1, 1, 1)]
+    # 5 convened (the absent member counts in "all members"): 2 approvals are not more than half.
+    assert closed["result"]["base_count"] == 5 and [o["passed"] for o in opts] == [False, False]
+    await chair.ok("poll.publish", {"poll_id": poll_id})
+    event = await sockets[1].wait_event("poll.published")
+    assert event["data"]["patch"][f"polls.{poll_id}"]["result"]["options"][0]["approve"] == 2
+    assert await sync_to_async(Ballot.objects.filter(poll_id=poll_id).count)() == 0
+    for s in (chair, *sockets):
+        await s.close()
