@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import LANDSCAPE, chromium, screenshot, signed_in_page
+from tests.browser import LANDSCAPE, chromium, screenshot, serious_accessibility_violations, signed_in_page
 from tests.test_voting_services import start_meeting
 from voting.models import VoterRecord
 
@@ -54,3 +54,42 @@ def test_a_vote_runs_on_tablets_console_and_projector(daphne, personas, browser)
     expect(projector.locator("#panel-polls")).to_contain_text("tán thành và không tán thành bằng nhau (1/1)")
     expect(member).to_contain_text("Tán thành: 1 (20%)")
     screenshot(projector, "voting-projector")
+
+
+def test_the_chair_edits_a_draft_into_an_approval_vote_and_a_member_votes_per_candidate(daphne, personas, browser):
+    start_meeting(personas)
+    url = f"/meetings/{personas.meeting.pk}/"
+    chair = signed_in_page(browser, daphne, "chair", viewport=LANDSCAPE)
+    tablet = signed_in_page(browser, daphne, "member1")
+    chair.goto(url + "console/")
+    tablet.goto(url)
+    expect(tablet.locator("#connection")).to_have_text("Đã kết nối")
+    polls = chair.locator("#panel-polls")
+    polls.locator("input[type=text]").fill("Thông qua kế hoạch")
+    polls.get_by_role("button", name="Tạo biểu quyết").click()
+    polls.get_by_role("button", name="Sửa", exact=True).click()
+    expect(polls.locator("input[type=text]")).to_have_value("Thông qua kế hoạch")
+    polls.locator("input[type=text]").fill("Giới thiệu nhân sự Ủy ban kiểm tra")
+    polls.get_by_label("Loại biểu quyết").select_option("approval")
+    polls.locator("textarea").fill("Nguyễn An\nTrần Bình")
+    polls.get_by_role("button", name="Lưu sửa đổi").click()
+    expect(polls.locator("article")).to_contain_text("Giới thiệu nhân sự Ủy ban kiểm tra")
+    expect(polls.locator("article")).to_contain_text("Bỏ phiếu kín")
+    expect(polls.get_by_role("button", name="Tạo biểu quyết")).to_be_visible()
+    polls.get_by_role("button", name="Mở biểu quyết").click()
+
+    member = tablet.locator("#panel-polls")
+    an = member.locator("fieldset", has_text="Nguyễn An")
+    an.get_by_role("button", name="Đồng ý", exact=True).click()
+    expect(an.get_by_role("button", name="✔ Đồng ý")).to_have_attribute("aria-pressed", "true")
+    expect(member).to_contain_text("Còn 1 người chưa chọn")
+    member.locator("fieldset", has_text="Trần Bình").get_by_role("button", name="Không đồng ý").click()
+    screenshot(tablet, "voting-approval-tablet")
+    assert serious_accessibility_violations(tablet) == []
+    member.get_by_role("button", name="Gửi phiếu").click()
+    expect(member).to_contain_text("Phiếu của bạn đã được ghi nhận")
+    expect(member).to_contain_text("Nguyễn An: Đồng ý; Trần Bình: Không đồng ý")
+    assert VoterRecord.objects.count() == 1
+    polls.get_by_role("button", name="Kết thúc biểu quyết").click()
+    polls.get_by_role("button", name="Công bố kết quả").click()
+    expect(member).to_contain_text("Nguyễn An — Không đạt: Đồng ý 1 (20%) · Không đồng ý 0 · để trống 0")

@@ -326,6 +326,9 @@ def test_a_draft_poll_is_edited_and_the_tablets_hear_it(personas):
     seq = Event.objects.filter(meeting=p.meeting).latest("seq").seq
     edit(p, poll, seats=2)
     assert Event.objects.filter(meeting=p.meeting).latest("seq").seq == seq
+    # An approval poll decides every candidate on its own, however many there become.
+    approval = new_poll(p, kind="approval", candidates=["An", "Bình", "Cường"])
+    assert edit(p, approval, candidates=["An", "Bình"]).seats == 2
     # The edited poll runs like any other.
     opened = services.poll_open(actor=p.chair, meeting=p.meeting, poll_id=poll.pk)
     assert opened.choice_keys == ["0", "1"] and Tally.objects.filter(poll=poll).count() == 2

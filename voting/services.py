@@ -169,6 +169,9 @@ def poll_update(*, actor, meeting: Meeting, poll_id: int, **fields) -> Poll:
         for name in _KIND_DEFAULTED:
             if name not in fields:
                 merged[name] = None
+    elif (poll.kind == Poll.Kind.APPROVAL and "seats" not in fields
+          and before["seats"] == len(before["candidates"])):
+        merged["seats"] = None  # "every candidate on their own" keeps that meaning when candidates change
     values = _validated(meeting, **merged)
     for name, value in values.items():
         setattr(poll, name, value)

@@ -20,7 +20,12 @@
       notVoted: "Chưa bỏ phiếu", offline: "mất kết nối", everyone: "Tất cả đã bỏ phiếu.",
       base: "Cơ sở tính: ", statusDraft: "Soạn thảo", statusOpen: "Đang biểu quyết", statusClosed: "Đã kết thúc",
       statusPublished: "Đã công bố", statusCancelled: "Đã hủy", record: "Ghi số liệu", ballots: "Số phiếu thu về",
-      sending: "Đang gửi…"
+      sending: "Đang gửi…",
+      edit: "Sửa", save: "Lưu sửa đổi", discard: "Bỏ qua", editing: "Đang sửa: ",
+      approval: "Nhân sự: đồng ý / không đồng ý từng người", approve: "Đồng ý", reject: "Không đồng ý",
+      approvalHint: "Với mỗi người, chọn Đồng ý hoặc Không đồng ý. Bấm lại để bỏ chọn.",
+      blankLeft: "Còn {n} người chưa chọn: sẽ tính là để trống cho người đó.", submitApproval: "Gửi phiếu",
+      blank: "để trống", approvedMark: "Đạt", rejectedMark: "Không đạt"
     },
     en: {
       title: "Votes", none: "No votes yet.", yes: "Yes", no: "No", abstain: "Abstain", secret: "Secret ballot",
@@ -35,7 +40,12 @@
       overrideConfirm: "No quorum. Open the poll anyway? This will be recorded.", notVoted: "Not voted yet",
       offline: "offline", everyone: "Everyone has voted.", base: "Base: ", statusDraft: "Draft",
       statusOpen: "Voting", statusClosed: "Closed", statusPublished: "Published", statusCancelled: "Cancelled",
-      record: "Save counts", ballots: "Ballots collected", sending: "Sending…"
+      record: "Save counts", ballots: "Ballots collected", sending: "Sending…",
+      edit: "Edit", save: "Save changes", discard: "Discard", editing: "Editing: ",
+      approval: "Personnel: approve / reject each candidate", approve: "Approve", reject: "Reject",
+      approvalHint: "For each person choose Approve or Reject. Tap again to clear.",
+      blankLeft: "{n} not chosen yet: counted as blank for them.", submitApproval: "Submit ballot",
+      blank: "blank", approvedMark: "Passed", rejectedMark: "Not passed"
     }
   };
   var lang = (document.documentElement.lang || "vi").slice(0, 2);
@@ -68,7 +78,9 @@
     var busy = false;
     var tokens = {};      // poll id → this tablet's submission token
     var forms = {};       // chair: forms kept across renders so typed values survive live updates
+    var approvalPicks = {}; // poll id → per candidate "approve" / "reject" / null, until sent
 
+    function canRun() { return !!(client.state.me && client.state.me.can && client.state.me.can.run); }
     function userId() { return client.state.me && client.state.me.user_id; }
     function polls() {
       var all = client.state.polls || {};
@@ -107,6 +119,13 @@
       var r = p.result;
       if (!r) return el("p", { class: "meta", text: p.status === "closed" ? t.waitResult : "" });
       var rows = r.options.map(function (o) {
+        if (p.kind === "approval") {
+          return el("li", { class: o.elected ? "elected" : "" }, [
+            el("strong", { text: o.label + " — " + (o.elected ? t.approvedMark : t.rejectedMark) + ": " }),
+            el("span", { text: t.approve + " " + o.approve + " (" + o.percent + "%) · " + t.reject + " " + o.reject +
+                               " · " + t.blank + " " + o.blank })
+          ]);
+        }
         var label = o.label + (o.elected ? " — " + t.elected : "");
         return el("li", { class: o.elected ? "elected" : "" }, [
           el("strong", { text: label + ": " }), el("span", { text: o.votes + " (" + o.percent + "%)" })
@@ -135,8 +154,10 @@
         box.appendChild(el("p", { class: "poll-counted", role: "status", text: "✔ " + t.counted }));
         var shown = my.choice !== undefined ? my.choice : (mine[p.id] || null);
         if (shown !== null && shown !== undefined) {
-          var text = Array.isArray(shown) ? shown.map(function (i) { return p.options[i]; }).join(", ") || "—"
-                                          : t[shown] || shown;
+          var text = p.kind === "approval" && Array.isArray(shown)
+            ? shown.map(function (c, i) { return p.options[i] + ": " + (c ? t[c] : t.blank); }).join("; ")
+            : Array.isArray(shown) ? shown.map(function (i) { return p.options[i]; }).join(", ") || "—"
+                                   : t[shown] || shown;
           box.appendChild(el("p", { text: t.yourChoice + text }));
         }
         if (my.recorded_by) box.appendChild(el("p", { class: "meta", text: t.recordedBy + my.recorded_by }));
@@ -158,6 +179,8 @@
             style: "font-size:1.5rem;min-height:72px", text: busy ? t.sending : t[c],
             disabled: busy ? "disabled" : null, onclick: function () { send({ choice: c }, c); } }));
         });
+      } else if (p.kind === "approval") {
+        approvalBallot(p, box, send);
       } else {
         box.appendChild(el("p", { text: fmt(t.chooseUpTo, { n: p.seats }) }));
         var picks = [];
@@ -180,6 +203,31 @@
       return box;
     }
 
+    // Approve / reject per candidate: two large toggle buttons per person, then one submit.
+    // Picks live in page memory so a live update (turnout, presence) does not clear them.
+    function approvalBallot(p, box, send) {
+      var picks = approvalPicks[p.id] = approvalPicks[p.id] || p.options.map(function () { return null; });
+      box.appendChild(el("p", { text: t.approvalHint }));
+      p.options.forEach(function (name, i) {
+        var buttons = ["approve", "reject"].map(function (c) {
+          var on = picks[i] === c;
+          return el("button", { type: "button", class: "btn" + (on ? " btn-primary" : ""), "aria-pressed": String(on),
+            style: "flex:1;font-size:1.3rem;min-height:64px" + (on ? ";outline:3px solid currentColor" : ""),
+            text: (on ? "✔ " : "") + t[c], disabled: busy ? "disabled" : null,
+            onclick: function () { picks[i] = picks[i] === c ? null : c; render(); } });
+        });
+        box.appendChild(el("fieldset", { class: "poll-candidate", style: "border:1px solid;margin:0.5rem 0;padding:0.5rem" }, [
+          el("legend", { style: "font-size:1.3rem;font-weight:bold", text: name }),
+          el("div", { style: "display:flex;gap:0.75rem" }, buttons)
+        ]));
+      });
+      var left = picks.filter(function (c) { return !c; }).length;
+      if (left) box.appendChild(el("p", { class: "meta", role: "status", text: fmt(t.blankLeft, { n: left }) }));
+      box.appendChild(el("button", { class: "btn btn-primary btn-block", type: "button",
+        style: "font-size:1.4rem;min-height:72px", text: busy ? t.sending : t.submitApproval,
+        disabled: busy ? "disabled" : null, onclick: function () { send({ choices: picks.slice() }, picks.slice()); } }));
+    }
+
     function chairBlock(p) {
       var box = el("div", { class: "actions" });
       function btn(text, fn, primary) {
@@ -193,6 +241,7 @@
             }
           });
         }, true));
+        if (canRun()) box.appendChild(btn(t.edit, function () { (forms.create = forms.create || createForm()).edit(p); }));
         box.appendChild(btn(t.cancel, function () { act("poll.cancel", { poll_id: p.id }).catch(function () {}); }));
       } else if (p.status === "open") {
         if (p.analog) box.appendChild(forms["counts" + p.id] = forms["counts" + p.id] || countsForm(p));
@@ -214,11 +263,18 @@
 
     function countsForm(p) {
       var keys = p.kind === "motion" ? ["yes", "no", "abstain"] : p.options.map(function (_, i) { return String(i); });
+      var labels = keys.map(function (k, i) { return p.kind === "motion" ? t[k] : p.options[i]; });
+      if (p.kind === "approval") {  // counters "<index>:approve" / "<index>:reject"
+        keys = []; labels = [];
+        p.options.forEach(function (name, i) {
+          ["approve", "reject"].forEach(function (c) { keys.push(i + ":" + c); labels.push(name + " — " + t[c]); });
+        });
+      }
       var inputs = {};
       var form = el("form", { class: "actions" });
       keys.forEach(function (k, i) {
         inputs[k] = el("input", { type: "number", min: "0", value: "0", style: "font-size:1.3rem;min-height:48px" });
-        form.appendChild(el("label", {}, [el("span", { text: (p.kind === "motion" ? t[k] : p.options[i]) + " " }), inputs[k]]));
+        form.appendChild(el("label", {}, [el("span", { text: labels[i] + " " }), inputs[k]]));
       });
       var ballots = null;
       if (p.kind !== "motion") {
@@ -246,17 +302,25 @@
       }));
       var title = el("input", { type: "text", maxlength: "500", style: "min-height:48px;font-size:1.1rem;width:100%" });
       var kind = el("select", { style: "min-height:48px;font-size:1.1rem", "aria-label": t.kindLabel }, [
-        el("option", { value: "motion", text: t.motion }), el("option", { value: "election", text: t.election })]);
+        el("option", { value: "motion", text: t.motion }), el("option", { value: "election", text: t.election }),
+        el("option", { value: "approval", text: t.approval })]);
       var cands = el("textarea", { rows: "3", style: "width:100%;font-size:1.1rem" });
       var seats = el("input", { type: "number", min: "1", value: "1", style: "min-height:48px;font-size:1.1rem" });
       var secret = el("input", { type: "checkbox", style: "width:32px;height:32px" });
       var analog = el("input", { type: "checkbox", style: "width:32px;height:32px" });
+      var editing = null;   // id of the draft poll being edited, or null when creating
+      var submit = el("button", { class: "btn btn-primary btn-block", type: "submit", text: t.create });
+      var discard = el("button", { class: "btn btn-block", type: "button", text: t.discard, style: "display:none",
+                                   onclick: function () { stopEditing(); } });
+      var editingNote = el("p", { role: "status", style: "display:none;font-weight:bold" });
       var electionOnly = [el("label", {}, [el("span", { text: t.candidates }), cands]),
                           el("label", {}, [el("span", { text: t.seats + " " }), seats])];
       function showKind() {
-        var election = kind.value === "election";
-        secret.checked = election;  // personnel matters are secret by default
-        electionOnly.forEach(function (n) { n.style.display = election ? "" : "none"; });
+        var election = kind.value === "election", personnel = kind.value !== "motion";
+        secret.checked = personnel;  // personnel matters are secret by default
+        electionOnly[0].style.display = personnel ? "" : "none";
+        // Approve / reject: every candidate is decided on their own (seats = all of them).
+        electionOnly[1].style.display = election ? "" : "none";
       }
       kind.addEventListener("change", showKind);
       var form = el("form", { class: "actions" }, [
@@ -264,18 +328,45 @@
         electionOnly[0], electionOnly[1],
         el("label", {}, [secret, el("span", { text: " " + t.secretBox })]),
         el("label", {}, [analog, el("span", { text: " " + t.analogBox })]),
-        el("button", { class: "btn btn-primary btn-block", type: "submit", text: t.create })
+        submit, discard
       ]);
+      form.insertBefore(editingNote, form.firstChild);
       form.addEventListener("submit", function (e) {
         e.preventDefault();
         var content = { agenda_item_id: +sel.value, title: title.value, kind: kind.value, secret: secret.checked,
                         analog: analog.checked };
-        if (kind.value === "election") {
+        if (kind.value !== "motion") {
           content.candidates = cands.value.split("\n").map(function (s) { return s.trim(); }).filter(Boolean);
-          content.seats = parseInt(seats.value, 10) || 1;
         }
-        act("poll.create", content).then(function () { title.value = ""; cands.value = ""; }, function () {});
+        if (kind.value === "election") content.seats = parseInt(seats.value, 10) || 1;
+        if (editing !== null) {
+          content.poll_id = editing;
+          act("poll.update", content).then(stopEditing, function () {});
+        } else {
+          act("poll.create", content).then(function () { title.value = ""; cands.value = ""; }, function () {});
+        }
       });
+      // "Sửa" on a draft poll: the same form, filled with the poll, saves with poll.update.
+      form.edit = function (p) {
+        editing = p.id;
+        sel.value = String(p.agenda_item_id); title.value = p.title; kind.value = p.kind; showKind();
+        cands.value = p.kind === "motion" ? "" : p.options.join("\n"); seats.value = String(p.seats);
+        secret.checked = p.secret; analog.checked = p.analog;
+        submit.textContent = t.save; discard.style.display = ""; editingNote.textContent = t.editing + p.title;
+        editingNote.style.display = "";
+        title.focus();
+      };
+      // Stop editing when the draft is gone (opened or cancelled meanwhile).
+      form.checkEditing = function (all) {
+        if (editing === null) return;
+        var p = all[editing];
+        if (!p || p.status !== "draft") stopEditing();
+      };
+      function stopEditing() {
+        editing = null; title.value = ""; cands.value = ""; seats.value = "1"; analog.checked = false;
+        kind.value = "motion"; showKind();
+        submit.textContent = t.create; discard.style.display = "none"; editingNote.style.display = "none";
+      }
       showKind();
       return form;
     }
@@ -284,6 +375,7 @@
       var list = polls().filter(function (p) { return view !== "projector" || p.status !== "draft"; })
                         .filter(function (p) { return p.status !== "cancelled" || view === "chair"; });
       var big = view === "projector";
+      if (forms.create) forms.create.checkEditing(client.state.polls || {});
       root.innerHTML = "";
       root.appendChild(el("h2", { text: t.title }));
       if (message) root.appendChild(el("p", { class: "error", role: "alert", text: message }));
