@@ -3,7 +3,13 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import LANDSCAPE, chromium, screenshot, serious_accessibility_violations, signed_in_page
+from tests.browser import (
+    LANDSCAPE,
+    chromium,
+    screenshot,
+    serious_accessibility_violations,
+    signed_in_page,
+)
 from tests.test_voting_services import start_meeting
 from voting.models import VoterRecord
 

@@ -159,7 +159,7 @@ def poll_update(*, actor, meeting: Meeting, poll_id: int, **fields) -> Poll:
     """
     unknown = set(fields) - set(POLL_FIELDS)
     if unknown:
-        raise Invalid(_("Trường không được phép: %(f)s") % {"f": ", ".join(sorted(unknown))}, field=sorted(unknown)[0])
+        raise Invalid(_("Trường không được phép: %(f)s") % {"f": ", ".join(sorted(unknown))}, field=min(unknown))
     poll = _locked_poll(meeting, poll_id)
     if poll.status != P.DRAFT:
         raise Conflict(_("Chỉ sửa được cuộc biểu quyết đang soạn thảo."))

@@ -79,6 +79,7 @@
     var tokens = {};      // poll id → this tablet's submission token
     var forms = {};       // chair: forms kept across renders so typed values survive live updates
     var approvalPicks = {}; // poll id → per candidate "approve" / "reject" / null, until sent
+    var electionPicks = {}; // poll id → {candidate index: ticked}, until sent
 
     function canRun() { return !!(client.state.me && client.state.me.can && client.state.me.can.run); }
     function userId() { return client.state.me && client.state.me.user_id; }
@@ -184,11 +185,15 @@
       } else {
         box.appendChild(el("p", { text: fmt(t.chooseUpTo, { n: p.seats }) }));
         var picks = [];
+        // Ticks survive re-renders (every turnout frame redraws the panel) until the ballot is sent.
+        var ticked = electionPicks[p.id] = electionPicks[p.id] || {};
         p.options.forEach(function (name, i) {
           var cb = el("input", { type: "checkbox", value: String(i), style: "width:32px;height:32px" });
+          cb.checked = !!ticked[i];
           cb.addEventListener("change", function () {
             var checked = box.querySelectorAll("input:checked");
             if (checked.length > p.seats) cb.checked = false;
+            ticked[i] = cb.checked;
           });
           picks.push(cb);
           box.appendChild(el("label", { class: "btn btn-block", style: "display:flex;gap:1rem;align-items:center" },
