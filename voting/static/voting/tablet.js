@@ -114,6 +114,7 @@
     client.onChange(function (state, changed) {
       if (!changed || changed.has("polls") || changed.has("my_votes") || changed.has("poll_turnout") ||
           changed.has("seq") || changed.has("presence")) render();
+      else if (forms.create && changed && (changed.has("agenda") || changed.has("current_item"))) forms.create.syncItems();
     });
 
     function resultBlock(p, big) {
@@ -299,12 +300,24 @@
     }
 
     function createForm() {
-      var items = client.state.agenda || [];
-      var sel = el("select", { style: "min-height:48px;font-size:1.1rem", "aria-label": t.itemLabel }, items.map(function (it) {
-        var o = el("option", { value: String(it.id), text: it.number + ". " + it.title });
-        if (it.id === client.state.current_item) o.selected = true;
-        return o;
-      }));
+      var sel = el("select", { style: "min-height:48px;font-size:1.1rem", "aria-label": t.itemLabel });
+      var shownAgenda = null, shownCurrent;
+      // The form outlives renders (typed text survives), so the item list follows agenda changes
+      // and the selection follows the current item whenever the chair moves on.
+      function syncItems() {
+        var items = client.state.agenda || [], current = client.state.current_item;
+        var key = JSON.stringify(items.map(function (it) { return [it.id, it.number, it.title]; }));
+        if (key !== shownAgenda) {
+          var picked = sel.value;
+          while (sel.firstChild) sel.removeChild(sel.firstChild);
+          items.forEach(function (it) { sel.appendChild(el("option", { value: String(it.id), text: it.number + ". " + it.title })); });
+          if (picked) sel.value = picked;
+          shownAgenda = key;
+        }
+        if (current !== shownCurrent && current !== null && current !== undefined) sel.value = String(current);
+        shownCurrent = current;
+      }
+      syncItems();
       var title = el("input", { type: "text", maxlength: "500", style: "min-height:48px;font-size:1.1rem;width:100%" });
       var kind = el("select", { style: "min-height:48px;font-size:1.1rem", "aria-label": t.kindLabel }, [
         el("option", { value: "motion", text: t.motion }), el("option", { value: "election", text: t.election }),
@@ -373,6 +386,7 @@
         submit.textContent = t.create; discard.style.display = "none"; editingNote.style.display = "none";
       }
       showKind();
+      form.syncItems = syncItems;
       return form;
     }
 
@@ -412,6 +426,7 @@
       });
       if (view === "chair" && client.state.me && client.state.me.can && client.state.me.can.run) {
         root.appendChild(forms.create = forms.create || createForm());
+        forms.create.syncItems();
       }
     }
 
