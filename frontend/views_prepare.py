@@ -61,6 +61,8 @@ class AgendaItemForm(forms.Form):
     confidential = forms.BooleanField(label=gettext_lazy("Mật"), required=False)
 
     def __init__(self, *args, meeting, exclude_item=None, **kwargs):
+        # Shown on the same page as the meeting form: distinct ids keep each label on its own box.
+        kwargs.setdefault("auto_id", "item_%s")
         super().__init__(*args, **kwargs)
         tops = AgendaItem.objects.filter(meeting=meeting, parent=None).order_by("position", "id")
         if exclude_item is not None:

@@ -96,6 +96,9 @@ def test_main_screens_have_no_serious_accessibility_violations(daphne, personas,
         page.goto(path)
         expect(page.locator("#connection")).to_have_text("Đã kết nối")
         pages[name] = page
+    secretary = signed_in_page(browser, daphne, "secretary", viewport=LANDSCAPE)
+    secretary.goto(f"/prepare/meetings/{personas.meeting.pk}/")
+    pages["prepare"] = secretary
     problems = {name: serious_accessibility_violations(page) for name, page in pages.items()}
     assert problems == {name: [] for name in pages}
 
