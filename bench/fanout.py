@@ -44,6 +44,9 @@ def parse_args(argv=None):
     p.add_argument("--burst-sockets", type=int, default=10, help="burst mode: chair sockets issuing the burst")
     p.add_argument("--capacity", type=int, default=None,
                    help="CHANNEL_CAPACITY for the Daphne processes (default 20 in burst mode, else settings)")
+    p.add_argument("--layer", choices=["pubsub", "core"], default=None,
+                   help="channel layer of the Daphne processes (default: core in burst mode, to show "
+                        "channels_redis dropping over capacity; else the settings default, pubsub)")
     p.add_argument("--presence-ttl", type=int, default=30, help="PRESENCE_TTL_SECONDS (tick = ttl/3)")
     p.add_argument("--no-bare", action="store_true", help="skip the bare websockets baseline")
     p.add_argument("--db", default="mr_bench_fanout")
@@ -56,6 +59,8 @@ def parse_args(argv=None):
         a.clients = {"fanout": 1000, "burst": 300, "meetings": 30}[a.mode]
     if a.interval is None:
         a.interval = 1.0 if a.mode == "meetings" else 0.2
+    if a.mode == "burst":
+        a.layer = a.layer or "core"
     if a.capacity is None and a.mode == "burst":
         a.capacity = 20
     return a
@@ -342,6 +347,8 @@ def main(argv=None) -> dict:
     server_env = {"PRESENCE_TTL_SECONDS": args.presence_ttl, "LOG_LEVEL": "INFO"}
     if args.capacity:
         server_env["CHANNEL_CAPACITY"] = args.capacity
+    if args.layer:
+        server_env["CHANNEL_LAYER"] = args.layer
     report = {"mode": args.mode, "machine": machine(), "nofile": nofile,
               "config": {k: v for k, v in vars(args).items() if k not in ("pg", "json")}}
     started = time.time()

@@ -111,29 +111,37 @@ if REDIS_URL:
     from redis.exceptions import TimeoutError as RedisTimeoutError
     from redis.asyncio.retry import Retry  # the async client needs the async Retry
 
-    CHANNEL_LAYERS = {
-        "default": {
+    _redis_host = {
+        "address": REDIS_URL,
+        # redis-py 8 defaults (5 s socket timeout, 100 connections) break blocking reads.
+        "socket_timeout": None,
+        "max_connections": env_int("REDIS_MAX_CONNECTIONS", 1000),
+        # After a Redis restart, pooled connections are dead: check idle ones before use and
+        # retry a failed command on a fresh connection.
+        "health_check_interval": 10,
+        "retry": Retry(ExponentialBackoff(cap=1.0, base=0.05), 5),
+        "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+    }
+    CHANNEL_LAYER_KIND = env_str("CHANNEL_LAYER", "pubsub")
+    if CHANNEL_LAYER_KIND == "pubsub":
+        # One PUBLISH per group message, fanned out inside each process: a meeting of 1,000
+        # tablets costs Redis one message per event, not 1,000 (see docs/decisions.md).
+        CHANNEL_LAYERS = {"default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [_redis_host]},
+        }}
+    elif CHANNEL_LAYER_KIND == "core":
+        CHANNEL_LAYERS = {"default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                # redis-py 8 defaults (5 s socket timeout, 100 connections) break blocking reads.
-                "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        "socket_timeout": None,
-                        "max_connections": env_int("REDIS_MAX_CONNECTIONS", 1000),
-                        # After a Redis restart, pooled connections are dead: check idle ones
-                        # before use and retry a failed command on a fresh connection.
-                        "health_check_interval": 10,
-                        "retry": Retry(ExponentialBackoff(cap=1.0, base=0.05), 5),
-                        "retry_on_error": [RedisConnectionError, RedisTimeoutError],
-                    }
-                ],
+                "hosts": [_redis_host],
                 "capacity": env_int("CHANNEL_CAPACITY", 1000),
                 "expiry": 60,
                 "group_expiry": 86400,
             },
-        }
-    }
+        }}
+    else:
+        raise ImproperlyConfigured(f"CHANNEL_LAYER must be 'pubsub' or 'core', got {CHANNEL_LAYER_KIND!r}")
 else:
     CHANNEL_LAYERS = {
         "default": {
