@@ -43,9 +43,17 @@ def test_database_url_and_redis_url_switch_to_postgresql_and_redis():
     s = json.loads(r.stdout)
     assert s["db"] == "django.db.backends.postgresql" and s["db_name"] == "somedb"
     assert s["conn_max_age"] == 0
-    assert s["layer"] == "channels_redis.core.RedisChannelLayer"
+    assert s["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert s["hosts"][0]["address"] == "redis://127.0.0.1:6379/3"
     assert s["hosts"][0]["socket_timeout"] is None
+
+
+def test_the_core_redis_layer_can_be_chosen_and_a_typo_fails_loudly():
+    r = probe(SECRET_KEY="k" * 40, REDIS_URL="redis://127.0.0.1:6379/3", CHANNEL_LAYER="core")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["layer"] == "channels_redis.core.RedisChannelLayer"
+    r = probe(SECRET_KEY="k" * 40, REDIS_URL="redis://127.0.0.1:6379/3", CHANNEL_LAYER="rabbit")
+    assert r.returncode != 0 and "CHANNEL_LAYER must be" in r.stderr
 
 
 def test_production_refuses_the_default_secret_key():
