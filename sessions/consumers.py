@@ -6,6 +6,7 @@ and fills any gap from the database: on a jump in sequence numbers and on every 
 """
 import logging
 import time
+from collections import OrderedDict
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -27,6 +28,20 @@ log = logging.getLogger(__name__)
 # Built-in message types handled by the consumer itself (not business actions).
 _SYNC = Handler("hello", None, None, {"last_seq": Field(int, required=False), "protocol": Field(int, required=False)})
 _RESYNC = Handler("resync", None, None, {"last_seq": Field(int, required=False)})
+
+
+_encoded_events: OrderedDict[tuple[int, int], str] = OrderedDict()
+
+
+def _event_frame(meeting_id: int, event: dict) -> str:
+    """Encode each live event once per process, not once per socket (hundreds per meeting)."""
+    key = (meeting_id, event["seq"])
+    text = _encoded_events.get(key)
+    if text is None:
+        text = _encoded_events[key] = frame("event", event)
+        if len(_encoded_events) > 512:
+            _encoded_events.popitem(last=False)
+    return text
 
 
 class TokenBucket:
@@ -201,7 +216,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         if event["seq"] > self.seq + 1:
             await self._catch_up()  # a group message was lost: fill the gap from the log
             return
-        await self.send(frame("event", event))
+        await self.send(_event_frame(self.meeting_id, event))
         self.seq = event["seq"]
 
     async def meeting_tick(self, message):
