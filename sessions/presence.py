@@ -123,16 +123,18 @@ def mark_changed(meeting_id: int) -> None:
 
 
 async def _flush_soon() -> None:
-    await asyncio.sleep(PRESENCE_DELAY_SECONDS)
+    # Loop until nothing is left: a change marked while we were broadcasting is not lost.
     layer = get_channel_layer()
-    meetings = list(_dirty)
-    _dirty.clear()
-    for meeting_id in meetings:
-        try:
-            online = await database_sync_to_async(online_user_ids)(meeting_id)
-            await layer.group_send(meeting_group(meeting_id), {"type": "meeting.presence", "online": online})
-        except Exception:
-            log.exception("presence broadcast failed; the next change or tick repairs it")
+    while _dirty:
+        await asyncio.sleep(PRESENCE_DELAY_SECONDS)
+        meetings = list(_dirty)
+        _dirty.clear()
+        for meeting_id in meetings:
+            try:
+                online = await database_sync_to_async(online_user_ids)(meeting_id)
+                await layer.group_send(meeting_group(meeting_id), {"type": "meeting.presence", "online": online})
+            except Exception:
+                log.exception("presence broadcast failed; the next change or tick repairs it")
 
 
 def ensure_ticker() -> None:
