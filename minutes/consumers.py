@@ -19,6 +19,7 @@ from sessions import policy
 from sessions.errors import DomainError, Forbidden
 from sessions.events import user_group
 from sessions.models import Device
+from sessions.ratelimit import FrameLimits
 from sessions.protocol import Close, ProtocolError, error_frame, frame, parse_envelope
 
 MAX_FRAME_BYTES = 512 * 1024
@@ -33,6 +34,7 @@ class MinutesConsumer(AsyncWebsocketConsumer):
         self.joined = False
         self.synced = False
         self.backlog: list[str] = []
+        self.limits = FrameLimits()
         await self.accept()
         # Join before reading the state: an update merged meanwhile is then either in the state
         # or in the backlog (applying it twice is harmless), never lost.
@@ -76,6 +78,9 @@ class MinutesConsumer(AsyncWebsocketConsumer):
         if not self.synced:
             return  # refused or still connecting
         msg_id = None
+        if not self.limits.frames.take():
+            await self._reject(ProtocolError("rate_limited", _("Gửi quá nhiều thông điệp, vui lòng chậm lại.")), None)
+            return
         try:
             msg_type, msg_id, content = parse_envelope(text_data, MAX_FRAME_BYTES)
             if msg_type == "ping":
@@ -91,7 +96,7 @@ class MinutesConsumer(AsyncWebsocketConsumer):
             except (binascii.Error, ValueError):
                 raise ProtocolError("bad_field", _("Trường update không phải base64 hợp lệ."), field="update") from None
         except ProtocolError as e:
-            await self.send(error_frame(e.code, e.message, in_response=msg_id, field=e.field))
+            await self._reject(e, msg_id)
             return
         try:
             revision = await database_sync_to_async(self._apply)(update)
@@ -101,6 +106,11 @@ class MinutesConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_send(self.group, {"type": "minutes.update", "update": encoded,
                                                          "sender": self.channel_name})
         await self.send(frame("ok", {"revision": revision}, msg_id))
+
+    async def _reject(self, e: ProtocolError, msg_id) -> None:
+        await self.send(error_frame(e.code, e.message, in_response=msg_id, field=e.field))
+        if not self.limits.strikes.take():
+            await self.close(Close.TOO_MANY_ERRORS)
 
     def _apply(self, update: bytes) -> int:
         # Roles can change while the socket is open: check on every update.

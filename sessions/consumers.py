@@ -5,7 +5,6 @@ Events reach this consumer through the meeting's group. Group messages can be dr
 and fills any gap from the database: on a jump in sequence numbers and on every tick.
 """
 import logging
-import time
 from collections import OrderedDict
 
 from channels.db import database_sync_to_async
@@ -21,6 +20,7 @@ from sessions.protocol import (
     HANDLERS, PROTOCOL_VERSION, Close, Field, Handler, ProtocolError, error_frame, frame, parse_envelope,
     validate_content,
 )
+from sessions.ratelimit import FrameLimits
 from sessions.snapshot import build_snapshot
 
 log = logging.getLogger(__name__)
@@ -44,20 +44,6 @@ def _event_frame(meeting_id: int, event: dict) -> str:
     return text
 
 
-class TokenBucket:
-    def __init__(self, rate: float, burst: float):
-        self.rate, self.capacity, self.tokens, self.at = rate, burst, burst, time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        return False
-
-
 class MeetingConsumer(AsyncWebsocketConsumer):
     # --- lifecycle ----------------------------------------------------------------------------
     async def connect(self):
@@ -67,9 +53,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         self.seq = 0
         self.synced = False
         self.joined = False
-        self.frames = TokenBucket(settings.WS_RATE_PER_SECOND, settings.WS_RATE_PER_SECOND * 2)
-        # Errors are allowed at a lower rate; a client that keeps sending garbage is cut off.
-        self.strikes = TokenBucket(settings.WS_RATE_PER_SECOND / 4, settings.WS_RATE_PER_SECOND)
+        self.limits = FrameLimits()
         await self.accept()
         refusal = await database_sync_to_async(self._refusal)()
         if refusal:
@@ -116,7 +100,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
 
     # --- client frames ------------------------------------------------------------------------
     async def receive(self, text_data=None, bytes_data=None):
-        if not self.frames.take():
+        if not self.limits.frames.take():
             await self._reject("rate_limited", _("Gửi quá nhiều thông điệp, vui lòng chậm lại."), None)
             return
         try:
@@ -157,7 +141,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
 
     async def _reject(self, code, message, msg_id, field=None):
         await self.send(error_frame(code, message, in_response=msg_id, field=field))
-        if not self.strikes.take():
+        if not self.limits.strikes.take():
             await self.close(Close.TOO_MANY_ERRORS)
 
     # --- keeping the client in sync -----------------------------------------------------------

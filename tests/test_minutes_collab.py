@@ -157,3 +157,14 @@ async def test_revoking_the_tablet_closes_its_editor_socket(daphne, personas):
     with pytest.raises(websockets.ConnectionClosed) as closed:
         await a.recv()
     assert closed.value.rcvd.code == 4408
+
+
+async def test_a_flooding_editor_is_rate_limited_then_disconnected(daphne, personas):
+    a = await Editor.connect(daphne, personas.secretary, personas.meeting.pk)
+    await a.sync()
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        for _ in range(300):
+            await a.ws.send("garbage")
+        while True:
+            await a.recv(timeout=5)
+    assert closed.value.rcvd.code == 4429
