@@ -21,7 +21,7 @@ from sessions.protocol import (
     validate_content,
 )
 from sessions.ratelimit import FrameLimits
-from sessions.snapshot import build_snapshot
+from sessions.snapshot import build_snapshot, personal_sections
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +156,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             await self.send(frame("snapshot", state, msg_id))
             return
         for event in events:
-            await self.send(frame("event", event))
+            await self.send(_event_frame(self.meeting_id, event))
         self.seq = events[-1]["seq"] if events else last_seq
         self.synced = True
         personal = await database_sync_to_async(self._personal)()
@@ -175,10 +175,8 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         return state
 
     def _personal(self) -> dict:
-        from sessions.snapshot import _PERSONAL
-
         meeting = Meeting.objects.select_related("committee").get(pk=self.meeting_id)
-        return {name: build(meeting, self.user) for name, build in _PERSONAL.items()}
+        return personal_sections(meeting, self.user)
 
     async def _catch_up(self):
         events = await database_sync_to_async(self._replay)(self.seq)
@@ -187,7 +185,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             return
         for event in events:
             if event["seq"] > self.seq:
-                await self.send(frame("event", event))
+                await self.send(_event_frame(self.meeting_id, event))
                 self.seq = event["seq"]
 
     # --- group messages -----------------------------------------------------------------------

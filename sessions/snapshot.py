@@ -38,9 +38,13 @@ def build_snapshot(meeting_id: int, user) -> dict:
         state = {"seq": meeting.last_seq}
         for name, builder in _SHARED.items():
             state[name] = builder(meeting)
-        for name, builder in _PERSONAL.items():
-            state[name] = builder(meeting, user)
+        state.update(personal_sections(meeting, user))
         return state
+
+
+def personal_sections(meeting: Meeting, user) -> dict:
+    """This user's own sections (sent with a snapshot, and after a replay)."""
+    return {name: builder(meeting, user) for name, builder in _PERSONAL.items()}
 
 
 def shared_part(state: dict) -> dict:
