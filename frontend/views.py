@@ -4,7 +4,6 @@ from django.http import Http404, HttpResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from django.shortcuts import render
-from django.utils import timezone
 
 from sessions import policy
 from sessions.errors import NotFound
@@ -22,12 +21,11 @@ def home(request):
         Membership.objects.filter(user=request.user, is_active=True).select_related("committee").order_by("committee__name")
     )
     meetings = user_meetings(request.user)
-    now = timezone.now()
     upcoming = meetings.exclude(status=Meeting.Status.CLOSED).order_by("starts_at")
     past = meetings.filter(status=Meeting.Status.CLOSED).order_by("-starts_at")[:20]
     can_prepare = request.user.is_superuser or any(m.is_secretary or m.is_admin for m in memberships)
     return render(request, "frontend/home.html", {
-        "memberships": memberships, "upcoming": upcoming, "past": past, "now": now, "can_prepare": can_prepare,
+        "memberships": memberships, "upcoming": upcoming, "past": past, "can_prepare": can_prepare,
     })
 
 
