@@ -198,6 +198,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 OFFLINE_PACK_DAYS = env_int("OFFLINE_PACK_DAYS", 7)
 
+# --- Secret ballots -------------------------------------------------------------------------
+# The key-encryption key of secret polls: outside the database and its backups, readable only by
+# the app, the same file on every app server (created on first use). See voting/ballot_keys.py.
+BALLOT_KEY_FILE = Path(env_str("BALLOT_KEY_FILE", str(VAR_DIR / "ballot.key")))
+
 # --- Real-time ------------------------------------------------------------------------------
 # How far behind a reconnecting client may be before it gets a snapshot instead of a replay.
 EVENT_REPLAY_LIMIT = env_int("EVENT_REPLAY_LIMIT", 500)

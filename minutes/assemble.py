@@ -145,6 +145,7 @@ def poll_lines(poll: dict) -> dict:
     return {
         "id": poll.get("id"), "title": poll.get("title", ""), "kind": kind, "rule": rule,
         "eligible_count": poll.get("eligible_count"), "eligible_hash": poll.get("eligible_hash") or "",
+        "tally_check": poll.get("tally_check"),
         "counts": count_rows, "options": options, "outcome": outcome, "status": poll.get("status", ""),
     }
 

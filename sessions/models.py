@@ -12,6 +12,7 @@ class Committee(models.Model):
         ALL_MEMBERS = "all_members", _("tổng số thành viên")
         PRESENT = "present", _("số thành viên có mặt")
         VOTES_CAST = "votes_cast", _("số phiếu hợp lệ")
+        YES_NO = "yes_no", _("số phiếu tán thành và không tán thành (không tính phiếu không biểu quyết)")
 
     class Threshold(models.TextChoices):
         MORE_THAN_HALF = "more_than_half", _("quá nửa")

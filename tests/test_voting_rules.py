@@ -129,6 +129,41 @@ def test_all_members_base_is_the_hardest(inputs):
         assert motion(yes, no, abstain, eligible, convened, rules.VOTES_CAST).passed
 
 
+def test_yes_no_base_leaves_abstentions_out():
+    # 15 present: 6 for, 5 against, 4 abstain. Base = 6 + 5 = 11; 6 > 11/2 passes, although 6 is
+    # not more than half of the 15 ballots or of those present.
+    r = motion(6, 5, 4, eligible=15, base=rules.YES_NO)
+    assert (r.base_count, r.passed) == (11, True)
+    assert not motion(6, 5, 4, eligible=15, base=rules.VOTES_CAST).passed
+    assert r.counts == {"yes": 6, "no": 5, "abstain": 4, "not_voted": 0}  # abstentions still reported
+    assert r.outcome_text == "Thông qua với 6/11 phiếu tán thành (54,55%)."
+
+
+def test_yes_no_base_worked_examples():
+    assert not motion(5, 5, 3, eligible=13, base=rules.YES_NO).passed        # a tie never passes
+    assert motion(5, 5, 3, eligible=13, base=rules.YES_NO).tie
+    assert not motion(0, 0, 9, eligible=9, base=rules.YES_NO).passed         # only abstentions: base 0
+    assert motion(8, 4, 0, eligible=12, base=rules.YES_NO, threshold=rules.TWO_THIRDS).passed  # 8 ≥ ⅔·12
+    assert not motion(7, 4, 1, eligible=12, base=rules.YES_NO, threshold=rules.TWO_THIRDS).passed  # 7 < ⅔·11
+
+
+@given(motion_inputs(), st.integers(0, 50))
+def test_yes_no_base_ignores_abstentions_and_means_more_for_than_against(inputs, extra_abstain):
+    yes, no, abstain, eligible, convened = inputs
+    r = motion(yes, no, abstain, eligible, convened, rules.YES_NO)
+    assert r.base_count == yes + no
+    # More than half of (for + against) is exactly "more for than against".
+    assert r.passed == (yes > no)
+    # Abstentions change nothing about the outcome.
+    more = motion(yes, no, abstain + extra_abstain, eligible + extra_abstain, convened + extra_abstain, rules.YES_NO)
+    assert more.passed == r.passed and more.base_count == r.base_count
+
+
+def test_yes_no_base_is_for_motions_only():
+    with pytest.raises(ValueError):
+        rules.base_count(rules.YES_NO, convened=10, present=8, ballots=8)
+
+
 @st.composite
 def elections(draw):
     n = draw(st.integers(1, 8))
@@ -237,7 +272,7 @@ def approvals(draw):
     return approve, reject, ballots, eligible, convened, seats
 
 
-@given(approvals(), st.sampled_from(rules.BASES), st.sampled_from((rules.MORE_THAN_HALF, rules.TWO_THIRDS)))
+@given(approvals(), st.sampled_from([b for b in rules.BASES if b not in rules.MOTION_ONLY_BASES]), st.sampled_from((rules.MORE_THAN_HALF, rules.TWO_THIRDS)))
 def test_approval_properties(data, base, threshold):
     approve, reject, ballots, eligible, convened, seats = data
     r = approval(approve, reject, ballots, eligible, convened, base, threshold, seats)

@@ -10,7 +10,7 @@ from sessions.models import Event
 from sessions.snapshot import build_snapshot, shared_part
 from tests.factories import make_meeting
 from voting import selectors, services
-from voting.models import Ballot, Tally, VoterRecord
+from voting.models import Ballot, EncryptedBallot, Tally, VoterRecord
 
 
 @pytest.fixture(autouse=True)
@@ -147,7 +147,9 @@ def test_a_secret_retry_with_the_same_token_is_ok_any_other_second_vote_is_refus
     assert vote(p, p.member, poll, "no", token="tap-1")["repeat"] is True
     with pytest.raises(services.AlreadyVoted):
         vote(p, p.member, poll, "no", token="tap-2")
-    assert dict(Tally.objects.filter(poll=poll).values_list("key", "votes"))["no"] == 1
+    assert EncryptedBallot.objects.filter(poll=poll).count() == 1
+    services.poll_close(actor=p.chair, meeting=p.meeting, poll_id=poll.pk)
+    assert dict(Tally.objects.filter(poll=poll).values_list("key", "votes")) == {"yes": 0, "no": 1, "abstain": 0}
 
 
 def test_bad_choices_are_refused_with_a_message(personas):
@@ -240,7 +242,7 @@ def test_a_cancelled_poll_is_left_out_of_the_minutes_and_a_closed_one_cannot_be_
     assert [r["id"] for r in records] == [b.pk, c.pk]
     keys = {"id", "agenda_item_id", "title", "kind", "secret", "analog", "status", "base", "base_label",
             "base_count", "threshold", "threshold_label", "quorum", "quorum_overridden", "eligible_count",
-            "eligible_hash", "counts", "options", "passed", "tie", "outcome_text"}
+            "eligible_hash", "counts", "options", "passed", "tie", "outcome_text", "tally_check"}
     assert set(records[0]) == keys
 
 
@@ -395,8 +397,9 @@ def test_approve_reject_per_candidate_is_counted_against_the_base_and_printed_in
     poll = open_approval(p)
     # Personnel: secret by default; passes like a motion (more than half of all 5 members convened).
     assert poll.secret and (poll.base, poll.threshold, poll.seats) == ("all_members", "more_than_half", 3)
-    assert sorted(Tally.objects.filter(poll=poll).values_list("key", flat=True)) == [
-        "0:approve", "0:reject", "1:approve", "1:reject", "2:approve", "2:reject"]
+    # Secret: ballots are encrypted, one ciphertext per answer and candidate; no counters while open.
+    assert poll.choice_keys == ["0:approve", "0:reject", "1:approve", "1:reject", "2:approve", "2:reject"]
+    assert poll.scheme == "elgamal-ed25519-v1" and not Tally.objects.filter(poll=poll).exists()
     for u, b in zip(p.voters, APPROVAL_BALLOTS):
         assert vote(p, u, poll, b, token=f"t{u.pk}")["voted"]
     for bad in (["approve", "reject"], ["yes", None, None], [0, 1, 2], "approve", [0]):

@@ -1,8 +1,9 @@
 """Polls, who has voted, and ballots — stored so that a secret ballot cannot be linked to a voter.
 
-Secret polls keep no ballot rows at all: a vote inserts VoterRecord(poll, user) and adds one to
-per-choice Tally counters in the same transaction. Neither table has a timestamp. Named polls
-also keep Ballot(poll, voter, choice) rows. See docs/decisions-voting.md.
+A secret electronic ballot is encrypted before it is written: a vote inserts VoterRecord(poll,
+user) and EncryptedBallot(poll, ciphertext) in the same transaction, and only the sum of the
+ciphertexts is decrypted when the poll closes (Tally rows appear then, with the counts). Named
+polls keep Ballot(poll, voter, choice) rows and plain Tally counters. See docs/decisions-voting.md.
 """
 from django.conf import settings
 from django.db import models
@@ -50,6 +51,15 @@ class Poll(models.Model):
     opened_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    # How ballots are kept: "" (named or analog: plain counters), "counters" (secret polls opened
+    # before encryption existed), ballot_crypto.SCHEME (encrypted, aggregate-only tally).
+    scheme = models.CharField(max_length=24, blank=True, default="")
+    public_key = models.BinaryField(null=True, blank=True)
+    # The private key, wrapped by the key-encryption key (never in the database in usable form);
+    # dropped once the poll is counted.
+    wrapped_key = models.BinaryField(null=True, blank=True)
+    # What anyone can check without learning a ballot: ciphertext digest, aggregate, counts, proofs.
+    tally_record = models.JSONField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("cuộc biểu quyết")
@@ -96,6 +106,18 @@ class Tally(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["poll", "key"], name="one_tally_per_choice")]
+
+
+class EncryptedBallot(models.Model):
+    """One secret ballot, encrypted under the poll's public key before it is written.
+
+    64 bytes per choice key whatever was chosen; no voter, no timestamp; an HMAC under a key
+    outside the database makes forged or swapped rows detectable.
+    """
+
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="encrypted_ballots")
+    data = models.BinaryField()
+    mac = models.BinaryField()
 
 
 class Ballot(models.Model):

@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from sessions.quorum import PRESENT_STATUSES, MemberStanding, is_convened
 
 # Values mirror sessions.models.Committee.MajorityBase / Threshold (kept as plain strings here).
-ALL_MEMBERS, PRESENT, VOTES_CAST = "all_members", "present", "votes_cast"
+ALL_MEMBERS, PRESENT, VOTES_CAST, YES_NO = "all_members", "present", "votes_cast", "yes_no"
 MORE_THAN_HALF, TWO_THIRDS, PLURALITY = "more_than_half", "two_thirds", "plurality"
-BASES = (ALL_MEMBERS, PRESENT, VOTES_CAST)
+BASES = (ALL_MEMBERS, PRESENT, VOTES_CAST, YES_NO)
+# Bases that only a motion has (a candidate's answers are not "for"/"against" a motion).
+MOTION_ONLY_BASES = (YES_NO,)
 THRESHOLDS = (MORE_THAN_HALF, TWO_THIRDS, PLURALITY)
 
 YES, NO, ABSTAIN = "yes", "no", "abstain"
@@ -22,6 +24,7 @@ BASE_LABELS = {
     ALL_MEMBERS: "tổng số đảng ủy viên được triệu tập",
     PRESENT: "số thành viên có mặt khi mở biểu quyết",
     VOTES_CAST: "số phiếu thu về",
+    YES_NO: "tổng số phiếu tán thành và không tán thành (không tính phiếu không biểu quyết)",
 }
 THRESHOLD_LABELS = {
     MORE_THAN_HALF: "quá nửa",
@@ -54,7 +57,12 @@ def check_can_open(quorum_reached: bool, override: bool) -> bool:
     return True
 
 
-def base_count(base: str, *, convened: int, present: int, ballots: int) -> int:
+def base_count(base: str, *, convened: int, present: int, ballots: int, yes_no: int | None = None) -> int:
+    """The number a threshold is measured against. `yes_no` = votes for + votes against (motions)."""
+    if base == YES_NO:
+        if yes_no is None:
+            raise ValueError("the yes+no base needs the votes for and against")
+        return yes_no
     if base == ALL_MEMBERS:
         return convened
     if base == PRESENT:
@@ -101,7 +109,7 @@ def motion_result(*, yes: int, no: int, abstain: int, eligible: int, convened: i
     ballots = yes + no + abstain
     if min(yes, no, abstain) < 0 or ballots > eligible:
         raise ValueError("counts must be non-negative and at most the number of eligible voters")
-    n = base_count(base, convened=convened, present=eligible, ballots=ballots)
+    n = base_count(base, convened=convened, present=eligible, ballots=ballots, yes_no=yes + no)
     tie = yes == no and ballots > 0
     if threshold == PLURALITY:
         passed = yes > no

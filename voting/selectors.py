@@ -168,5 +168,15 @@ def meeting_poll_records(meeting) -> list[dict]:
             "passed": result["passed"] if result else None,
             "tie": result["tie"] if result else False,
             "outcome_text": result["outcome_text"] if result else "Chưa có kết quả.",
+            "tally_check": tally_check(poll),
         })
     return out
+
+
+def tally_check(poll: Poll) -> dict | None:
+    """For an encrypted secret poll once counted: what lets anyone recheck the count (no ballot)."""
+    record = poll.tally_record
+    if not record:
+        return None
+    return {"ballots": record["ballots"], "ballots_sha256": record["ballots_sha256"],
+            "public_key": record["public_key"]}

@@ -20,7 +20,7 @@ from sessions.errors import Conflict, DomainError, Invalid, NotFound
 from sessions.events import emit
 from sessions.models import AgendaItem, Attendance, Meeting, Membership
 from sessions.quorum import MemberStanding
-from voting import rules, turnout
+from voting import ballot_crypto, rules, secret_tally, turnout
 from voting.models import Ballot, Poll, Tally, VoterRecord
 
 P = Poll.Status
@@ -118,10 +118,16 @@ def _validated(meeting: Meeting, *, agenda_item_id: int, title: str, kind: str =
     else:
         # Motions and approve/reject per candidate: the committee's rule (Party default: more
         # than half of all members convened).
-        base = base or committee.default_majority_base
+        default = committee.default_majority_base
+        if kind != Poll.Kind.MOTION and default in rules.MOTION_ONLY_BASES:
+            default = rules.ALL_MEMBERS  # a candidate's answers are not "for/against a motion"
+        base = base or default
         threshold = threshold or committee.default_threshold
     if base not in rules.BASES:
         raise Invalid(_("Cơ sở tính tỷ lệ không hợp lệ."), field="base")
+    if base in rules.MOTION_ONLY_BASES and kind != Poll.Kind.MOTION:
+        raise Invalid(_("Cơ sở “phiếu tán thành và không tán thành” chỉ dùng cho biểu quyết một vấn đề."),
+                      field="base")
     if threshold not in rules.THRESHOLDS:
         raise Invalid(_("Ngưỡng thông qua không hợp lệ."), field="threshold")
     if secret is None:
@@ -217,8 +223,11 @@ def poll_open(*, actor, meeting: Meeting, poll_id: int, override_quorum: bool = 
     poll.status, poll.opened_at = P.OPEN, timezone.now()
     poll.eligible, poll.eligible_hash = eligible, rules.eligible_hash(eligible)
     poll.convened, poll.quorum, poll.quorum_overridden = quorum.convened, quorum.as_dict(), overridden
+    if poll.secret and not poll.analog:
+        secret_tally.begin(poll)  # encrypted ballots: no counters until the aggregate is decrypted
     poll.save()
-    Tally.objects.bulk_create([Tally(poll=poll, key=k) for k in poll.choice_keys])
+    if not poll.scheme:
+        Tally.objects.bulk_create([Tally(poll=poll, key=k) for k in poll.choice_keys])
     _poll_changed(poll, "poll.opened", actor, quorum_overridden=overridden)
     audit_record(actor=actor, action="poll.opened", meeting=meeting, target=poll,
                  data={"eligible": len(eligible), "eligible_hash": poll.eligible_hash,
@@ -277,7 +286,10 @@ def poll_vote(*, actor, meeting: Meeting, poll_id: int, choice, token: str | Non
     token_hash = hashlib.sha256(token.encode()).hexdigest() if token else ""
     if not _insert_voter_record(poll, actor, recorded_by, token_hash):
         return _repeat_vote(meeting, poll, actor, choice, keys, token_hash, recorded_by)
-    Tally.objects.filter(poll=poll, key__in=keys).update(votes=F("votes") + 1)
+    if poll.scheme == ballot_crypto.SCHEME:
+        secret_tally.store(poll, keys)
+    else:
+        Tally.objects.filter(poll=poll, key__in=keys).update(votes=F("votes") + 1)
     if not poll.secret:
         Ballot.objects.create(poll=poll, voter=actor, choice=_normal(poll, choice), recorded_by=recorded_by)
     turnout.schedule(meeting.pk, poll.pk, len(poll.eligible))
@@ -395,22 +407,30 @@ def poll_close(*, actor, meeting: Meeting, poll_id: int) -> Poll:
         raise Conflict(_("Cuộc biểu quyết không ở trạng thái đang mở."))
     if poll.analog and poll.analog_ballots is None:
         raise Conflict(_("Thư ký chưa nhập kết quả giơ tay / phiếu giấy."))
-    poll.status, poll.closed_at = P.CLOSED, timezone.now()
-    poll.save(update_fields=["status", "closed_at"])
-    if poll.secret and not poll.analog:
+    fields = ["status", "closed_at"]
+    if poll.scheme == ballot_crypto.SCHEME:
+        # Decrypt the aggregate first: a poll that cannot be counted stays open, with nothing published.
+        counts = secret_tally.count(poll)
+        Tally.objects.bulk_create([Tally(poll=poll, key=k, votes=v) for k, v in counts.items()])
+        fields += ["tally_record", "wrapped_key"]
+    elif poll.scheme == "counters":
         _scrub_counter_history(poll)
+    poll.status, poll.closed_at = P.CLOSED, timezone.now()
+    poll.save(update_fields=fields)
     from voting.selectors import poll_result
 
     result = poll_result(poll)
     _poll_changed(poll, "poll.closed", actor)
     # Aggregates only: for a secret poll no entry anywhere carries one person's choice.
-    audit_record(actor=actor, action="poll.closed", meeting=meeting, target=poll,
-                 data={"counts": result["counts"], "eligible_hash": poll.eligible_hash})
+    data = {"counts": result["counts"], "eligible_hash": poll.eligible_hash}
+    if poll.tally_record:
+        data["ballots_sha256"] = poll.tally_record["ballots_sha256"]
+    audit_record(actor=actor, action="poll.closed", meeting=meeting, target=poll, data=data)
     return poll
 
 
 def _scrub_counter_history(poll: Poll) -> None:
-    """Rewrite the counters in the closing transaction.
+    """Secret polls opened before ballots were encrypted: rewrite the counters in the closing transaction.
 
     In PostgreSQL every row version carries the id of the transaction that wrote it (xmin). While
     the poll is open, a counter row's xmin is the last voter's transaction, which is also the xmin

@@ -1,0 +1,123 @@
+"""Encrypted secret ballots: the key at opening, one ciphertext row per ballot, the aggregate at close.
+
+The database never holds a plaintext choice of a secret ballot, not even inside a transaction:
+the choice is encrypted in the app process and only ciphertext is written. Counting decrypts the
+sum of all ciphertexts and nothing else; the record of the count (digest of the ciphertext set,
+aggregate, counts, Chaum–Pedersen proofs) is kept on the poll and printed in the minutes.
+"""
+import logging
+
+from django.db import connection
+from django.utils.translation import gettext as _
+
+from sessions.errors import DomainError
+from voting import ballot_crypto as bc
+from voting import ballot_keys, rules
+from voting.models import EncryptedBallot, Poll, Tally, VoterRecord
+
+log = logging.getLogger(__name__)
+
+
+class TallyFailed(DomainError):
+    code = "tally_failed"
+    http_status = 409
+
+
+class BallotKeyUnavailable(DomainError):
+    code = "ballot_key_unavailable"
+    http_status = 503
+
+
+def begin(poll: Poll) -> None:
+    """At opening (inside its transaction, after the row has an id): a fresh key pair for this poll."""
+    private, public = bc.keypair()
+    try:
+        wrapped = ballot_keys.wrap(poll.pk, public, private)
+    except ballot_keys.KeyUnavailable as exc:
+        log.error("ballot key: %s", exc)
+        raise BallotKeyUnavailable(_("Không mở được cuộc bỏ phiếu kín: máy chủ chưa có khóa bảo vệ phiếu kín. "
+                                     "Hãy báo quản trị hệ thống.")) from None
+    poll.scheme, poll.public_key, poll.wrapped_key = bc.SCHEME, public, wrapped
+
+
+def store(poll: Poll, keys: list[str]) -> None:
+    """Write one encrypted ballot; `keys` are the choice keys this ballot marks (validated)."""
+    public = bytes(poll.public_key)
+    data = bc.encrypt_bits(public, [1 if k in keys else 0 for k in poll.choice_keys])
+    mac = ballot_keys.ballot_mac(poll.pk, public, data)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # one statement on the hot path of a vote storm
+            cursor.execute("INSERT INTO voting_encryptedballot (poll_id, data, mac) VALUES (%s, %s, %s)",
+                           [poll.pk, data, mac])
+    else:
+        EncryptedBallot.objects.create(poll=poll, data=data, mac=mac)
+
+
+def _fail(reason: str) -> TallyFailed:
+    log.error("secret poll could not be counted: %s", reason)
+    return TallyFailed(_("Không kiểm được phiếu kín: %(reason)s. Không có kết quả nào được công bố; "
+                         "hãy hủy cuộc bỏ phiếu này và tổ chức bỏ phiếu lại.") % {"reason": reason})
+
+
+def count(poll: Poll) -> dict[str, int]:
+    """Decrypt the aggregate into per-choice counts, or raise TallyFailed (nothing is changed then).
+
+    Sets `poll.tally_record` and drops the wrapped private key (the caller saves the poll): once
+    counted, even the key-encryption key no longer opens this poll's ballots from the live tables.
+    """
+    public = bytes(poll.public_key or b"")
+    rows = [(bytes(d), bytes(m)) for d, m in EncryptedBallot.objects.filter(poll=poll).values_list("data", "mac")]
+    voters = VoterRecord.objects.filter(poll=poll).count()
+    if len(rows) != voters:
+        raise _fail(_("số phiếu mã hóa (%(b)s) khác số người đã bỏ phiếu (%(v)s)") % {"b": len(rows), "v": voters})
+    try:
+        # The key first: with a wrong key-encryption key every MAC fails too, and "key" is the truth.
+        private = ballot_keys.unwrap(poll.pk, public, poll.wrapped_key)
+        forged = any(not ballot_keys.mac_ok(poll.pk, public, d, m) for d, m in rows)
+    except ballot_keys.KeyUnavailable as exc:
+        log.error("ballot key: %s", exc)
+        raise _fail(_("khóa của cuộc bỏ phiếu kín không dùng được")) from None
+    if forged:
+        raise _fail(_("có phiếu mã hóa bị sửa đổi hoặc không do hệ thống ghi"))
+    keys = poll.choice_keys
+    try:
+        if bc.base_mul(private) != public:
+            raise _fail(_("khóa của cuộc bỏ phiếu kín không khớp"))
+        ballots = [d for d, _m in rows]
+        aggregate = bc.aggregate(ballots, len(keys))
+        counts = [bc.decrypt_count(private, ct, len(rows)) for ct in aggregate]
+    except bc.CryptoError as exc:
+        raise _fail(_("dữ liệu phiếu mã hóa bị hỏng")) from exc
+    result = dict(zip(keys, counts))
+    if not _consistent(poll, result, len(rows)):
+        raise _fail(_("tổng số phiếu giải mã không khớp với số phiếu thu về"))
+    poll.tally_record = {
+        "scheme": poll.scheme, "public_key": public.hex(), "keys": keys, "ballots": len(rows),
+        "ballots_sha256": bc.ballots_digest(ballots),
+        "aggregate": [[a.hex(), b.hex()] for a, b in aggregate], "counts": counts,
+        "proofs": [bc.prove_decryption(private, public, ct, n) for ct, n in zip(aggregate, counts)],
+    }
+    poll.wrapped_key = None
+    return result
+
+
+def _consistent(poll: Poll, counts: dict[str, int], ballots: int) -> bool:
+    """What every valid set of ballots satisfies; a violation means forged data, never a result."""
+    if poll.kind == Poll.Kind.MOTION:
+        return sum(counts.values()) == ballots
+    if poll.kind == Poll.Kind.APPROVAL:
+        return all(counts[rules.approval_key(i, rules.APPROVE)] + counts[rules.approval_key(i, rules.REJECT)]
+                   <= ballots for i in range(len(poll.candidates)))
+    return all(v <= ballots for v in counts.values()) and sum(counts.values()) <= poll.seats * ballots
+
+
+def verify(poll: Poll) -> list[str]:
+    """Recheck a counted poll from what is stored: digest, aggregate and decryption proofs."""
+    if poll.scheme != bc.SCHEME or not poll.tally_record:
+        return ["poll has no encrypted tally"]
+    ballots = [bytes(d) for d in EncryptedBallot.objects.filter(poll=poll).values_list("data", flat=True)]
+    problems = bc.verify_tally(poll.tally_record, ballots)
+    stored = dict(Tally.objects.filter(poll=poll).values_list("key", "votes"))
+    if [stored.get(k) for k in poll.tally_record.get("keys", [])] != poll.tally_record.get("counts"):
+        problems.append("stored counts differ from the decrypted counts")
+    return problems
