@@ -3,6 +3,8 @@
     .venv/bin/python bench/vote_storm.py --voters 1000
 
 Drops and recreates its own PostgreSQL database (mr_bench_votes) and flushes its own Redis db (/5).
+Secret ballots are encrypted (voting/secret_tally.py): the report says the scheme, the number of
+ciphertexts stored and whether the published decryption proofs verify.
 Prints: ballots/s (first send → last acknowledgement), the time from the last ballot to the published
 result on every tablet (p50/p99/max), ballots lost or duplicated (must be 0), and a baseline: the
 same ballots as raw PostgreSQL transactions (psycopg: INSERT voter + UPDATE counter), with the ratio.
@@ -214,7 +216,8 @@ async def run(a, db_url, meeting, pop, item) -> dict:
 
     from asgiref.sync import sync_to_async
 
-    from voting.models import Tally, VoterRecord
+    from voting import secret_tally
+    from voting.models import EncryptedBallot, Poll, Tally, VoterRecord
 
     servers = common.start_daphnes(a.processes)
     workers = []
@@ -278,6 +281,9 @@ async def run(a, db_url, meeting, pop, item) -> dict:
         last_ack = max(r["ack_at"] for r in acks)
         to_result = [r["published_at"] - last_ack for r in rows if r["published_at"]]
         stored = await sync_to_async(VoterRecord.objects.filter(poll_id=poll_id).count)()
+        poll = await sync_to_async(Poll.objects.get)(pk=poll_id)
+        encrypted = await sync_to_async(EncryptedBallot.objects.filter(poll_id=poll_id).count)()
+        tally_problems = await sync_to_async(secret_tally.verify)(poll)
         tallies = await sync_to_async(lambda: dict(Tally.objects.filter(poll_id=poll_id).values_list("key", "votes")))()
         expected = {c: sum(1 for s in specs if s["choice"] == c) for c in ("yes", "no", "abstain")}
         rate = len(ok) / (last_ack - first_sent)
@@ -296,6 +302,7 @@ async def run(a, db_url, meeting, pop, item) -> dict:
             "lost": max(0, len(ok) - stored), "duplicated": max(0, sum(tallies.values()) - stored),
             "stored_without_ack": max(0, stored - len(ok)), "never_acknowledged": a.voters - len(ok),
             "tally_mismatch": tallies != expected,
+            "scheme": poll.scheme, "encrypted_ballots": encrypted, "tally_proofs_verify": not tally_problems,
             "raw_postgres_ballots_per_s": round(raw, 1), "ratio_app_to_raw": round(rate / raw, 3),
             "turnout_frames_per_tablet_max": max(r["turnout_frames"] for r in rows),
             "tablet_reconnects_during_vote": sum(r["reconnects"] for r in rows),
@@ -326,7 +333,8 @@ def main(argv=None):
           f"lost {report['lost']}, duplicated {report['duplicated']}")
     if a.json:
         Path(a.json).write_text(json.dumps(report, ensure_ascii=False, indent=2))
-    bad = report["lost"] or report["duplicated"] or (report["tally_mismatch"] and not report["never_acknowledged"])
+    bad = (report["lost"] or report["duplicated"] or not report["tally_proofs_verify"]
+           or (report["tally_mismatch"] and not report["never_acknowledged"]))
     return 1 if bad else 0
 
 

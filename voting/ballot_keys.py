@@ -48,8 +48,25 @@ def _read_or_create_kek() -> bytes:
     return kek
 
 
+_cache: dict = {}
+
+
 def _subkey(label: bytes) -> bytes:
-    return hmac.new(_read_or_create_kek(), b"meetingroom/" + label, hashlib.sha256).digest()
+    # Cached per file state: a ballot storm must not read the file per ballot, and a replaced or
+    # removed file takes effect at once.
+    path = _key_path()
+    try:
+        stat = path.stat()
+        state = (str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    except OSError:
+        state = None
+    kek = _cache.get(state) if state else None
+    if kek is None:
+        kek = _read_or_create_kek()
+        if state:
+            _cache.clear()
+            _cache[state] = kek
+    return hmac.new(kek, b"meetingroom/" + label, hashlib.sha256).digest()
 
 
 def _aad(poll_id: int, public_key: bytes) -> bytes:
