@@ -20,7 +20,7 @@ from sessions.errors import DomainError, Forbidden
 from sessions.events import user_group
 from sessions.models import Device
 from sessions.ratelimit import FrameLimits
-from sessions.protocol import Close, ProtocolError, error_frame, frame, parse_envelope
+from sessions.protocol import Close, ProtocolError, error_frame, frame, parse_envelope, readable_id
 
 MAX_FRAME_BYTES = 512 * 1024
 
@@ -79,10 +79,11 @@ class MinutesConsumer(AsyncWebsocketConsumer):
             return  # refused or still connecting
         msg_id = None
         if not self.limits.frames.take():
-            await self._reject(ProtocolError("rate_limited", _("Gửi quá nhiều thông điệp, vui lòng chậm lại.")), None)
+            await self._reject(ProtocolError("rate_limited", _("Gửi quá nhiều thông điệp, vui lòng chậm lại.")),
+                               readable_id(text_data))
             return
         try:
-            msg_type, msg_id, content = parse_envelope(text_data, MAX_FRAME_BYTES)
+            msg_type, msg_id, content, _key = parse_envelope(text_data, MAX_FRAME_BYTES)
             if msg_type == "ping":
                 await self.send(frame("pong", {}, msg_id))
                 return
@@ -96,7 +97,7 @@ class MinutesConsumer(AsyncWebsocketConsumer):
             except (binascii.Error, ValueError):
                 raise ProtocolError("bad_field", _("Trường update không phải base64 hợp lệ."), field="update") from None
         except ProtocolError as e:
-            await self._reject(e, msg_id)
+            await self._reject(e, msg_id if msg_id is not None else e.msg_id)
             return
         try:
             revision = await database_sync_to_async(self._apply)(update)

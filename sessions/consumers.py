@@ -12,13 +12,13 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from sessions import policy, presence
+from sessions import policy, presence, receipts
 from sessions.errors import DomainError
 from sessions.events import events_after, meeting_group, publisher, user_group
 from sessions.models import Device, Meeting
 from sessions.protocol import (
     HANDLERS, PROTOCOL_VERSION, Close, Field, Handler, ProtocolError, error_frame, frame, parse_envelope,
-    validate_content,
+    readable_id, validate_content,
 )
 from sessions.ratelimit import FrameLimits
 from sessions.snapshot import build_snapshot, personal_sections
@@ -101,12 +101,12 @@ class MeetingConsumer(AsyncWebsocketConsumer):
     # --- client frames ------------------------------------------------------------------------
     async def receive(self, text_data=None, bytes_data=None):
         if not self.limits.frames.take():
-            await self._reject("rate_limited", _("Gửi quá nhiều thông điệp, vui lòng chậm lại."), None)
+            await self._reject("rate_limited", _("Gửi quá nhiều thông điệp, vui lòng chậm lại."), readable_id(text_data))
             return
         try:
-            msg_type, msg_id, content = parse_envelope(text_data, settings.WS_MAX_FRAME_BYTES)
+            msg_type, msg_id, content, key = parse_envelope(text_data, settings.WS_MAX_FRAME_BYTES)
         except ProtocolError as e:
-            await self._reject(e.code, e.message, None, field=e.field)
+            await self._reject(e.code, e.message, e.msg_id, field=e.field)
             return
         try:
             if msg_type in ("hello", "resync"):
@@ -128,16 +128,20 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         try:
             # Not thread-sensitive: handlers of different sockets run in parallel threads (each
             # socket still handles its own messages one at a time, in order).
-            result = await database_sync_to_async(self._run, thread_sensitive=False)(h, clean)
+            result = await database_sync_to_async(self._run, thread_sensitive=False)(h, clean, key)
         except DomainError as e:
             await self.send(error_frame(e.code, e.message, in_response=msg_id, field=e.field))
             return
         await self.send(frame("ok", result or {}, msg_id))
 
-    def _run(self, h: Handler, content: dict):
-        # Permission is checked on every message: roles can change while a socket is open.
-        meeting = policy.meeting_for(self.user, self.meeting_id, h.action or policy.Action.VIEW)
-        return h.run(user=self.user, meeting=meeting, content=content)
+    def _run(self, h: Handler, content: dict, key: str | None):
+        def run():
+            # Permission is checked on every message: roles can change while a socket is open.
+            meeting = policy.meeting_for(self.user, self.meeting_id, h.action or policy.Action.VIEW)
+            return h.run(user=self.user, meeting=meeting, content=content)
+
+        # With a key, a resent action (the tablet's outbox after a reconnect) is applied once.
+        return receipts.run_once(user_id=self.user.pk, key=key, run=run) if key else run()
 
     async def _reject(self, code, message, msg_id, field=None):
         await self.send(error_frame(code, message, in_response=msg_id, field=field))

@@ -2,6 +2,7 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -293,3 +294,15 @@ class Device(models.Model):
     class Meta:
         verbose_name = _("thiết bị")
         verbose_name_plural = _("thiết bị")
+
+
+class ActionReceipt(models.Model):
+    """The reply to one client action, by the client's idempotency key (sessions/receipts.py)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=64)
+    reply = models.JSONField(null=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="one_receipt_per_action")]

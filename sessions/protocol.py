@@ -1,12 +1,15 @@
 """The WebSocket protocol (v1): one envelope, one handler and one field schema per message type.
 
-Client → server: {"type": str, "id": int|str (optional, echoed as in_response), "content": {...}}
+Client → server: {"type": str, "id": int|str (optional, echoed as in_response), "content": {...},
+                  "key": str (optional: idempotency key of an action)}
 Server → client: {"type": str, "content": {...}, "in_response": id (replies only)}
 See docs/protocol.md for every type, error code and close code.
 """
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.utils.translation import gettext_lazy as _
 
@@ -26,8 +29,8 @@ class Close:
 
 
 class ProtocolError(Exception):
-    def __init__(self, code: str, message, *, field: str | None = None):
-        self.code, self.message, self.field = code, str(message), field
+    def __init__(self, code: str, message, *, field: str | None = None, msg_id=None):
+        self.code, self.message, self.field, self.msg_id = code, str(message), field, msg_id
         super().__init__(self.message)
 
 
@@ -65,7 +68,26 @@ def handler(type: str, *, action: Action | None, fields: dict[str, Field] | None
     return register
 
 
-def parse_envelope(text: str | None, max_bytes: int) -> tuple[str, object, dict]:
+_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
+class Envelope(NamedTuple):
+    type: str
+    id: object
+    content: dict
+    key: str | None     # idempotency key of an action (sessions/receipts.py), if the client sent one
+
+
+def readable_id(text: str | None):
+    """The frame's `id` if it can be read at all, so even an error about the frame can answer it."""
+    try:
+        msg_id = json.loads(text).get("id")
+    except (TypeError, ValueError, AttributeError):
+        return None
+    return msg_id if isinstance(msg_id, (int, str)) and not isinstance(msg_id, bool) else None
+
+
+def parse_envelope(text: str | None, max_bytes: int) -> Envelope:
     if text is None:
         raise ProtocolError("bad_frame", _("Chỉ nhận khung văn bản JSON."))
     if len(text.encode()) > max_bytes:
@@ -81,14 +103,19 @@ def parse_envelope(text: str | None, max_bytes: int) -> tuple[str, object, dict]
         raise ProtocolError("bad_frame", _("Trường id phải là số hoặc chuỗi."), field="id")
     msg_type = frame.get("type")
     if not isinstance(msg_type, str):
-        raise ProtocolError("bad_frame", _("Thiếu trường type."), field="type")
+        raise ProtocolError("bad_frame", _("Thiếu trường type."), field="type", msg_id=msg_id)
     content = frame.get("content", {})
     if not isinstance(content, dict):
-        raise ProtocolError("bad_frame", _("Trường content phải là một đối tượng."), field="content")
-    extra = set(frame) - {"type", "id", "content"}
+        raise ProtocolError("bad_frame", _("Trường content phải là một đối tượng."), field="content", msg_id=msg_id)
+    key = frame.get("key")
+    if key is not None and not (isinstance(key, str) and _KEY.fullmatch(key)):
+        raise ProtocolError("bad_frame", _("Trường key phải là chuỗi 1–64 ký tự (chữ, số, _ . : -)."), field="key",
+                            msg_id=msg_id)
+    extra = set(frame) - {"type", "id", "content", "key"}
     if extra:
-        raise ProtocolError("bad_frame", _("Trường không được phép: %(f)s") % {"f": ", ".join(sorted(extra))})
-    return msg_type, msg_id, content
+        raise ProtocolError("bad_frame", _("Trường không được phép: %(f)s") % {"f": ", ".join(sorted(extra))},
+                            msg_id=msg_id)
+    return Envelope(msg_type, msg_id, content, key)
 
 
 def validate_content(h: Handler, content: dict) -> dict:

@@ -39,6 +39,12 @@ def test_a_vote_runs_on_tablets_console_and_projector(daphne, personas, browser)
     member = tablets[0].locator("#panel-polls")
     expect(member).to_contain_text("Thông qua kế hoạch công tác quý I")
     member.get_by_role("button", name="Tán thành", exact=True).click()
+    # Two steps: the choice in words, and it can still be changed before it is cast.
+    expect(member.locator(".poll-review-choice")).to_have_text("Phiếu của bạn: Tán thành")
+    member.get_by_role("button", name="Chọn lại").click()
+    member.get_by_role("button", name="Tán thành", exact=True).click()
+    assert VoterRecord.objects.count() == 0
+    member.get_by_role("button", name="Gửi phiếu").click()
     expect(member).to_contain_text("Phiếu của bạn đã được ghi nhận")
     expect(member).to_contain_text("Bạn đã chọn: Tán thành")
     # Turnout reaches the other tablet and the chair live; the chair sees who has not voted.
@@ -48,6 +54,7 @@ def test_a_vote_runs_on_tablets_console_and_projector(daphne, personas, browser)
     screenshot(chair, "voting-console")
 
     tablets[1].locator("#panel-polls").get_by_role("button", name="Không tán thành").click()
+    tablets[1].locator("#panel-polls").get_by_role("button", name="Gửi phiếu").click()
     expect(tablets[1].locator("#panel-polls")).to_contain_text("Phiếu của bạn đã được ghi nhận")
     assert VoterRecord.objects.count() == 2
 
@@ -92,6 +99,8 @@ def test_the_chair_edits_a_draft_into_an_approval_vote_and_a_member_votes_per_ca
     member.locator("fieldset", has_text="Trần Bình").get_by_role("button", name="Không đồng ý").click()
     screenshot(tablet, "voting-approval-tablet")
     assert serious_accessibility_violations(tablet) == []
+    member.get_by_role("button", name="Tiếp tục").click()
+    expect(member.locator(".poll-review-choice")).to_have_text("Phiếu của bạn: Nguyễn An: Đồng ý; Trần Bình: Không đồng ý")
     member.get_by_role("button", name="Gửi phiếu").click()
     expect(member).to_contain_text("Phiếu của bạn đã được ghi nhận")
     expect(member).to_contain_text("Nguyễn An: Đồng ý; Trần Bình: Không đồng ý")

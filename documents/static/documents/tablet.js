@@ -127,7 +127,7 @@
     }
 
     function refreshList() {
-      return client.request("document.list", {}).then(function (r) {
+      return client.read("document.list", {}).then(function (r) {
         client.state.document_list = r.documents;
         renderList();
         if (s.docId && docById(s.docId) && docById(s.docId).version !== s.version && !s.leading) open(s.docId, s.page);

@@ -25,7 +25,9 @@
       approval: "Nhân sự: đồng ý / không đồng ý từng người", approve: "Đồng ý", reject: "Không đồng ý",
       approvalHint: "Với mỗi người, chọn Đồng ý hoặc Không đồng ý. Bấm lại để bỏ chọn.",
       blankLeft: "Còn {n} người chưa chọn: sẽ tính là để trống cho người đó.", submitApproval: "Gửi phiếu",
-      blank: "để trống", approvedMark: "Đạt", rejectedMark: "Không đạt"
+      blank: "để trống", approvedMark: "Đạt", rejectedMark: "Không đạt",
+      next: "Tiếp tục", review: "Phiếu của bạn: ", confirmSend: "Gửi phiếu", changeChoice: "Chọn lại",
+      reviewHint: "Kiểm tra lại lựa chọn. Sau khi gửi, phiếu không thể thay đổi."
     },
     en: {
       title: "Votes", none: "No votes yet.", yes: "Yes", no: "No", abstain: "Abstain", secret: "Secret ballot",
@@ -45,7 +47,9 @@
       approval: "Personnel: approve / reject each candidate", approve: "Approve", reject: "Reject",
       approvalHint: "For each person choose Approve or Reject. Tap again to clear.",
       blankLeft: "{n} not chosen yet: counted as blank for them.", submitApproval: "Submit ballot",
-      blank: "blank", approvedMark: "Passed", rejectedMark: "Not passed"
+      blank: "blank", approvedMark: "Passed", rejectedMark: "Not passed",
+      next: "Continue", review: "Your ballot: ", confirmSend: "Cast ballot", changeChoice: "Change",
+      reviewHint: "Check your choice. Once cast, a ballot cannot be changed."
     }
   };
   var lang = (document.documentElement.lang || "vi").slice(0, 2);
@@ -80,6 +84,7 @@
     var forms = {};       // chair: forms kept across renders so typed values survive live updates
     var approvalPicks = {}; // poll id → per candidate "approve" / "reject" / null, until sent
     var electionPicks = {}; // poll id → {candidate index: ticked}, until sent
+    var review = {};        // poll id → {content, remember}: chosen, waiting for "Gửi phiếu"
 
     function canRun() { return !!(client.state.me && client.state.me.can && client.state.me.can.run); }
     function userId() { return client.state.me && client.state.me.user_id; }
@@ -102,10 +107,14 @@
     }
     function refreshDetail(pollId) {
       if (view !== "chair") return;
-      client.request("poll.turnout_detail", { poll_id: pollId }).then(function (d) { detail[pollId] = d; render(); },
+      client.read("poll.turnout_detail", { poll_id: pollId }).then(function (d) { detail[pollId] = d; render(); },
         function () {});
     }
 
+    // A ballot sent before a reload is answered after it: show its receipt all the same.
+    client.onFrame("outbox.settled", function (o) {
+      if (o.type === "poll.vote" && o.ok && o.reply && o.reply.my_votes) { client.state.my_votes = Object.assign({}, client.state.my_votes, o.reply.my_votes); render(); }
+    });
     client.onFrame("poll.turnout", function (c) {
       live[c.poll_id] = { voted: c.voted, eligible: c.eligible };
       refreshDetail(c.poll_id);
@@ -155,13 +164,7 @@
       if (my && my.voted) {
         box.appendChild(el("p", { class: "poll-counted", role: "status", text: "✔ " + t.counted }));
         var shown = my.choice !== undefined ? my.choice : (mine[p.id] || null);
-        if (shown !== null && shown !== undefined) {
-          var text = p.kind === "approval" && Array.isArray(shown)
-            ? shown.map(function (c, i) { return p.options[i] + ": " + (c ? t[c] : t.blank); }).join("; ")
-            : Array.isArray(shown) ? shown.map(function (i) { return p.options[i]; }).join(", ") || "—"
-                                   : t[shown] || shown;
-          box.appendChild(el("p", { text: t.yourChoice + text }));
-        }
+        if (shown !== null && shown !== undefined) box.appendChild(el("p", { text: t.yourChoice + describe(p, shown) }));
         if (my.recorded_by) box.appendChild(el("p", { class: "meta", text: t.recordedBy + my.recorded_by }));
         return box;
       }
@@ -171,18 +174,22 @@
         content.poll_id = p.id; content.token = token;
         act("poll.vote", content).then(function (r) {
           mine[p.id] = remember;
-          client.state.my_votes = r.my_votes;
+          delete review[p.id];
+          client.state.my_votes = Object.assign({}, client.state.my_votes, r.my_votes);
           render();
-        }, function () {});
+        }, function () { delete review[p.id]; render(); });
       }
+      // Two steps: choose, then cast. The choice is shown in words and can still be changed.
+      function choose(content, remember) { review[p.id] = { content: content, remember: remember }; render(); }
+      if (review[p.id]) return reviewBox(p, box, review[p.id], send);
       if (p.kind === "motion") {
         ["yes", "no", "abstain"].forEach(function (c) {
           box.appendChild(el("button", { class: "btn btn-block" + (c === "yes" ? " btn-primary" : ""), type: "button",
             style: "font-size:1.5rem;min-height:72px", text: busy ? t.sending : t[c],
-            disabled: busy ? "disabled" : null, onclick: function () { send({ choice: c }, c); } }));
+            disabled: busy ? "disabled" : null, onclick: function () { choose({ choice: c }, c); } }));
         });
       } else if (p.kind === "approval") {
-        approvalBallot(p, box, send);
+        approvalBallot(p, box, choose);
       } else {
         box.appendChild(el("p", { text: fmt(t.chooseUpTo, { n: p.seats }) }));
         var picks = [];
@@ -200,10 +207,10 @@
           box.appendChild(el("label", { class: "btn btn-block", style: "display:flex;gap:1rem;align-items:center" },
             [cb, el("span", { text: name })]));
         });
-        box.appendChild(el("button", { class: "btn btn-primary btn-block", type: "button", text: t.submit,
-          onclick: function () {
+        box.appendChild(el("button", { class: "btn btn-primary btn-block", type: "button", text: t.next,
+          style: "font-size:1.4rem;min-height:72px", onclick: function () {
             var chosen = picks.filter(function (c) { return c.checked; }).map(function (c) { return +c.value; });
-            send({ choices: chosen }, chosen);
+            choose({ choices: chosen }, chosen);
           } }));
       }
       return box;
@@ -211,7 +218,7 @@
 
     // Approve / reject per candidate: two large toggle buttons per person, then one submit.
     // Picks live in page memory so a live update (turnout, presence) does not clear them.
-    function approvalBallot(p, box, send) {
+    function approvalBallot(p, box, choose) {
       var picks = approvalPicks[p.id] = approvalPicks[p.id] || p.options.map(function () { return null; });
       box.appendChild(el("p", { text: t.approvalHint }));
       p.options.forEach(function (name, i) {
@@ -230,8 +237,30 @@
       var left = picks.filter(function (c) { return !c; }).length;
       if (left) box.appendChild(el("p", { class: "meta", role: "status", text: fmt(t.blankLeft, { n: left }) }));
       box.appendChild(el("button", { class: "btn btn-primary btn-block", type: "button",
-        style: "font-size:1.4rem;min-height:72px", text: busy ? t.sending : t.submitApproval,
-        disabled: busy ? "disabled" : null, onclick: function () { send({ choices: picks.slice() }, picks.slice()); } }));
+        style: "font-size:1.4rem;min-height:72px", text: t.next,
+        disabled: busy ? "disabled" : null, onclick: function () { choose({ choices: picks.slice() }, picks.slice()); } }));
+    }
+
+    function describe(p, shown) {
+      if (p.kind === "approval" && Array.isArray(shown)) {
+        return shown.map(function (c, i) { return p.options[i] + ": " + (c ? t[c] : t.blank); }).join("; ");
+      }
+      return Array.isArray(shown) ? shown.map(function (i) { return p.options[i]; }).join(", ") || "—" : t[shown] || shown;
+    }
+
+    // Step two: the choice in words, "Gửi phiếu" to cast it, "Chọn lại" to go back. Large and apart.
+    function reviewBox(p, box, r, send) {
+      box.appendChild(el("div", { class: "poll-review", role: "group", "aria-label": t.review }, [
+        el("p", { class: "poll-review-choice", style: "font-size:1.6rem;font-weight:bold", text: t.review + describe(p, r.remember) }),
+        el("p", { class: "meta", text: t.reviewHint }),
+        el("button", { class: "btn btn-primary btn-block", type: "button", style: "font-size:1.5rem;min-height:80px",
+          text: busy ? t.sending : t.confirmSend, disabled: busy ? "disabled" : null,
+          onclick: function () { send(r.content, r.remember); } }),
+        el("button", { class: "btn btn-block", type: "button", style: "font-size:1.3rem;min-height:64px;margin-top:2rem",
+          text: t.changeChoice, disabled: busy ? "disabled" : null,
+          onclick: function () { delete review[p.id]; render(); } })
+      ]));
+      return box;
     }
 
     function chairBlock(p) {
