@@ -69,3 +69,10 @@ def serious_accessibility_violations(page) -> list[str]:
         f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
         for v in result["violations"] if v["impact"] in ("serious", "critical")
     ]
+
+
+def confirm(page, yes: str) -> None:
+    """Answer an irreversible action's confirmation dialog (frontend/js/confirm.js) with `yes`."""
+    dialog = page.locator("dialog.confirm-dialog")
+    dialog.get_by_role("button", name=yes).click()
+    dialog.wait_for(state="detached")

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from minutes.models import Minutes
 from minutes.signing import sha256
 from sessions.models import AgendaItem, Meeting
-from tests.browser import LANDSCAPE, PHONE, chromium, screenshot, signed_in_page
+from tests.browser import LANDSCAPE, PHONE, chromium, confirm, screenshot, signed_in_page
 from tests.factories import make_meeting
 from voting.models import Poll, VoterRecord
 
@@ -176,6 +176,7 @@ def test_a_full_meeting_from_agenda_to_signed_minutes(daphne, personas, browser,
     vote(voters, NAMED, ("Tán thành", "Tán thành", "Không tán thành", "Tán thành", "Không biểu quyết"))
     expect(poll_card(chair, NAMED)).to_contain_text("Tất cả đã bỏ phiếu.")
     poll_card(chair, NAMED).get_by_role("button", name="Kết thúc biểu quyết").click()
+    confirm(chair, "Kết thúc biểu quyết")
     poll_card(chair, NAMED).get_by_role("button", name="Công bố kết quả").click()
     for page in voters:
         card = poll_card(page, NAMED)
@@ -219,6 +220,7 @@ def test_a_full_meeting_from_agenda_to_signed_minutes(daphne, personas, browser,
     vote([offline], SECRET, ["Không tán thành"])
     expect(poll_card(chair, SECRET)).to_contain_text("Tất cả đã bỏ phiếu.")
     poll_card(chair, SECRET).get_by_role("button", name="Kết thúc biểu quyết").click()
+    confirm(chair, "Kết thúc biểu quyết")
     poll_card(chair, SECRET).get_by_role("button", name="Công bố kết quả").click()
     for page in voters:
         card = poll_card(page, SECRET)
@@ -229,7 +231,15 @@ def test_a_full_meeting_from_agenda_to_signed_minutes(daphne, personas, browser,
     assert secret.secret and secret.status == "published" and secret.agenda_item.title == EXTRA_ITEM
     assert VoterRecord.objects.filter(poll=named).count() == VoterRecord.objects.filter(poll=secret).count() == 5
 
+    # Closing cannot be undone: it asks first, and "Quay lại" changes nothing.
     chair.click("#btn-close")
+    dialog = chair.locator("dialog.confirm-dialog")
+    expect(dialog).to_contain_text("không thể mở lại")
+    dialog.get_by_role("button", name="Quay lại").click()
+    chair.wait_for_timeout(500)
+    assert Meeting.objects.get(pk=draft.pk).status == "in_progress"
+    chair.click("#btn-close")
+    confirm(chair, "Bế mạc cuộc họp")
     for page in voters:
         expect(page.locator("#meeting-status")).to_have_text("Đã kết thúc")
 
@@ -263,6 +273,7 @@ def test_a_full_meeting_from_agenda_to_signed_minutes(daphne, personas, browser,
     expect(secretary.get_by_text("Chứng thư ký số của bạn")).to_contain_text(secretary_name)
     secretary.fill("#passphrase", "mat-khau-thu-ky")
     secretary.get_by_role("button", name="Ký với vai trò thư ký").click()
+    confirm(secretary, "Ký biên bản")
     expect(secretary.locator("#minutes-state")).to_have_text("thư ký đã ký")
     expect(secretary.get_by_text("Thư ký đã ký:")).to_contain_text(secretary_name)
     # The chair's open editor learns at once that the text is frozen.
@@ -279,6 +290,7 @@ def test_a_full_meeting_from_agenda_to_signed_minutes(daphne, personas, browser,
     screenshot(chair, "minutes-sign")
     chair.fill("#passphrase", "mat-khau-chu-tri")
     chair.get_by_role("button", name="Ký với vai trò chủ trì").click()
+    confirm(chair, "Ký biên bản")
     expect(chair.locator("#minutes-state")).to_have_text("đã ký, phát hành")
     expect(chair.get_by_text("Chủ trì đã ký:")).to_contain_text(chair_name)
     minutes = Minutes.objects.get(meeting=draft)

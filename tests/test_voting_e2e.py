@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 from tests.browser import (
     LANDSCAPE,
     chromium,
+    confirm,
     screenshot,
     serious_accessibility_violations,
     signed_in_page,
@@ -61,6 +62,7 @@ def test_a_vote_runs_on_tablets_console_and_projector(daphne, personas, browser)
     projector = chair.context.new_page()
     projector.goto(url + "projector/")
     polls.get_by_role("button", name="Kết thúc biểu quyết").click()
+    confirm(chair, "Kết thúc biểu quyết")
     polls.get_by_role("button", name="Công bố kết quả").click()
     expect(projector.locator("#panel-polls")).to_contain_text("KHÔNG THÔNG QUA")
     expect(projector.locator("#panel-polls")).to_contain_text("KHÔNG THÔNG QUA · Hòa phiếu")
@@ -106,5 +108,6 @@ def test_the_chair_edits_a_draft_into_an_approval_vote_and_a_member_votes_per_ca
     expect(member).to_contain_text("Nguyễn An: Đồng ý; Trần Bình: Không đồng ý")
     assert VoterRecord.objects.count() == 1
     polls.get_by_role("button", name="Kết thúc biểu quyết").click()
+    confirm(chair, "Kết thúc biểu quyết")
     polls.get_by_role("button", name="Công bố kết quả").click()
     expect(member).to_contain_text("Nguyễn An — Không đạt: Đồng ý 1 (20%) · Không đồng ý 0 · để trống 0")

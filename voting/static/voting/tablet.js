@@ -27,7 +27,9 @@
       blankLeft: "Còn {n} người chưa chọn: sẽ tính là để trống cho người đó.", submitApproval: "Gửi phiếu",
       blank: "để trống", approvedMark: "Đạt", rejectedMark: "Không đạt",
       next: "Tiếp tục", review: "Phiếu của bạn: ", confirmSend: "Gửi phiếu", changeChoice: "Chọn lại",
-      reviewHint: "Kiểm tra lại lựa chọn. Sau khi gửi, phiếu không thể thay đổi."
+      reviewHint: "Kiểm tra lại lựa chọn. Sau khi gửi, phiếu không thể thay đổi.",
+      closeConfirm: "Kết thúc biểu quyết? Sau khi kết thúc, không nhận thêm phiếu và không thể mở lại.",
+      cancelConfirm: "Hủy cuộc biểu quyết này? Các phiếu đã bỏ sẽ không được tính."
     },
     en: {
       title: "Votes", none: "No votes yet.", yes: "Yes", no: "No", abstain: "Abstain", secret: "Secret ballot",
@@ -49,7 +51,9 @@
       blankLeft: "{n} not chosen yet: counted as blank for them.", submitApproval: "Submit ballot",
       blank: "blank", approvedMark: "Passed", rejectedMark: "Not passed",
       next: "Continue", review: "Your ballot: ", confirmSend: "Cast ballot", changeChoice: "Change",
-      reviewHint: "Check your choice. Once cast, a ballot cannot be changed."
+      reviewHint: "Check your choice. Once cast, a ballot cannot be changed.",
+      closeConfirm: "Close the poll? No more ballots are accepted and it cannot be reopened.",
+      cancelConfirm: "Cancel this poll? Ballots already cast will not be counted."
     }
   };
   var lang = (document.documentElement.lang || "vi").slice(0, 2);
@@ -271,16 +275,21 @@
       if (p.status === "draft") {
         box.appendChild(btn(t.open, function () {
           act("poll.open", { poll_id: p.id }).catch(function (err) {
-            if (err.code === "no_quorum" && window.confirm(t.overrideConfirm)) {
-              act("poll.open", { poll_id: p.id, override_quorum: true }).catch(function () {});
-            }
+            if (err.code !== "no_quorum") return;
+            window.confirmAction({ text: t.overrideConfirm, yes: t.open }).then(function (ok) {
+              if (ok) act("poll.open", { poll_id: p.id, override_quorum: true }).catch(function () {});
+            });
           });
         }, true));
         if (canRun()) box.appendChild(btn(t.edit, function () { (forms.create = forms.create || createForm()).edit(p); }));
         box.appendChild(btn(t.cancel, function () { act("poll.cancel", { poll_id: p.id }).catch(function () {}); }));
       } else if (p.status === "open") {
         if (p.analog) box.appendChild(forms["counts" + p.id] = forms["counts" + p.id] || countsForm(p));
-        box.appendChild(btn(t.close, function () { act("poll.close", { poll_id: p.id }).catch(function () {}); }, true));
+        box.appendChild(btn(t.close, function () {
+          window.confirmAction({ text: t.closeConfirm, yes: t.close }).then(function (ok) {
+            if (ok) act("poll.close", { poll_id: p.id }).catch(function () {});
+          });
+        }, true));
         var d = detail[p.id];
         if (!d) refreshDetail(p.id);
         else if (!p.analog) {

@@ -45,7 +45,13 @@
     }
     function bind(id, type, content) {
       var b = $(id);
-      if (b) b.addEventListener("click", function () { act(type, typeof content === "function" ? content() : content); });
+      if (!b) return;
+      b.addEventListener("click", function () {
+        var go = function () { act(type, typeof content === "function" ? content() : content); };
+        // An irreversible action (data-confirm) asks first.
+        if (b.dataset.confirm) window.confirmAction({ text: b.dataset.confirm, yes: b.dataset.confirmYes }).then(function (ok) { if (ok) go(); });
+        else go();
+      });
     }
 
     function renderHeader(s) {
