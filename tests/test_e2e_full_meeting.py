@@ -49,8 +49,11 @@ def poll_card(page, title):
 def vote(pages, title, choices):
     """Each page taps its choice and casts it; each then shows its own ballot as counted."""
     for page, choice in zip(pages, choices, strict=True):
-        poll_card(page, title).get_by_role("button", name=choice, exact=True).click()
-        poll_card(page, title).get_by_role("button", name="Gửi phiếu").click()
+        card = page.locator(".attention")   # the vote came to the member, full screen
+        expect(card).to_contain_text(title)
+        card.get_by_role("button", name=choice, exact=True).click()
+        card.get_by_role("button", name="Gửi phiếu").click()
+        expect(card).to_have_count(0)
     for page, choice in zip(pages, choices, strict=True):
         card = poll_card(page, title)
         expect(card.locator(".poll-counted")).to_have_text("✔ Phiếu của bạn đã được ghi nhận")
@@ -227,6 +230,10 @@ def test_a_full_meeting_from_agenda_to_signed_minutes(daphne, personas, browser,
         expect(card.locator(".poll-verdict")).to_have_text("KHÔNG THÔNG QUA")
         expect(card.locator(".poll-result li")).to_have_text(
             ["Tán thành: 2 (40%)", "Không tán thành: 3 (60%)", "Không biểu quyết: 0 (0%)"])
+        # The result also came to each tablet as a card; the member puts it away.
+        result = page.locator(".attention")
+        expect(result).to_contain_text("Kết quả biểu quyết")
+        result.get_by_role("button", name="Đóng").click()
     secret = Poll.objects.get(title=SECRET)
     assert secret.secret and secret.status == "published" and secret.agenda_item.title == EXTRA_ITEM
     assert VoterRecord.objects.filter(poll=named).count() == VoterRecord.objects.filter(poll=secret).count() == 5

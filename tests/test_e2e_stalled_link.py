@@ -35,10 +35,10 @@ def proxy(daphne):
 
 
 def _cast(page, choice):
-    panel = page.locator("#panel-polls")
-    panel.get_by_role("button", name=choice, exact=True).click()
-    panel.get_by_role("button", name="Gửi phiếu").click()
-    return panel
+    card = page.locator(".attention")
+    card.get_by_role("button", name=choice, exact=True).click()
+    card.get_by_role("button", name="Gửi phiếu").click()
+    return card
 
 
 def test_a_ballot_on_a_stalled_link_is_recorded_once_when_the_link_returns(daphne, proxy, personas, browser):
@@ -64,7 +64,9 @@ def test_a_ballot_on_a_stalled_link_is_recorded_once_when_the_link_returns(daphn
     # The link comes back: the tablet reconnects by itself and the outbox delivers the ballot.
     proxy.resume()
     expect(page.locator("#connection")).to_have_text(CONNECTED, timeout=30000)
-    expect(panel.locator(".poll-counted")).to_have_text("✔ Phiếu của bạn đã được ghi nhận", timeout=15000)
+    expect(panel).to_have_count(0, timeout=15000)   # the card goes once the ballot is recorded
+    panel = page.locator("#panel-polls")
+    expect(panel.locator(".poll-counted")).to_have_text("✔ Phiếu của bạn đã được ghi nhận")
     expect(panel).to_contain_text("Bạn đã chọn: Tán thành")
     assert VoterRecord.objects.filter(poll=poll).count() == 1
     assert EncryptedBallot.objects.filter(poll=poll).count() == 1
@@ -90,7 +92,9 @@ def test_a_ballot_whose_reply_was_lost_is_answered_from_its_receipt_not_counted_
 
     proxy.resume()
     expect(page.locator("#connection")).to_have_text(CONNECTED, timeout=30000)
-    expect(panel.locator(".poll-counted")).to_have_text("✔ Phiếu của bạn đã được ghi nhận", timeout=15000)
+    expect(panel).to_have_count(0, timeout=15000)   # the card goes once the ballot is recorded
+    panel = page.locator("#panel-polls")
+    expect(panel.locator(".poll-counted")).to_have_text("✔ Phiếu của bạn đã được ghi nhận")
     # Resent with the same key: one record, one ciphertext, one receipt.
     assert VoterRecord.objects.filter(poll=poll).count() == 1
     assert EncryptedBallot.objects.filter(poll=poll).count() == 1

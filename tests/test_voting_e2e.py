@@ -39,13 +39,19 @@ def test_a_vote_runs_on_tablets_console_and_projector(daphne, personas, browser)
 
     member = tablets[0].locator("#panel-polls")
     expect(member).to_contain_text("Thông qua kế hoạch công tác quý I")
-    member.get_by_role("button", name="Tán thành", exact=True).click()
+    # The vote comes to the member: a full-screen card with the question and the choices.
+    card = tablets[0].locator(".attention")
+    expect(card.locator("h2")).to_have_text("Mời đồng chí biểu quyết")
+    expect(card).to_contain_text("Thông qua kế hoạch công tác quý I")
+    screenshot(tablets[0], "attention-vote")
+    card.get_by_role("button", name="Tán thành", exact=True).click()
     # Two steps: the choice in words, and it can still be changed before it is cast.
-    expect(member.locator(".poll-review-choice")).to_have_text("Phiếu của bạn: Tán thành")
-    member.get_by_role("button", name="Chọn lại").click()
-    member.get_by_role("button", name="Tán thành", exact=True).click()
+    expect(card.locator(".poll-review-choice")).to_have_text("Phiếu của bạn: Tán thành")
+    card.get_by_role("button", name="Chọn lại").click()
+    card.get_by_role("button", name="Tán thành", exact=True).click()
     assert VoterRecord.objects.count() == 0
-    member.get_by_role("button", name="Gửi phiếu").click()
+    card.get_by_role("button", name="Gửi phiếu").click()
+    expect(card).to_have_count(0)
     expect(member).to_contain_text("Phiếu của bạn đã được ghi nhận")
     expect(member).to_contain_text("Bạn đã chọn: Tán thành")
     # Turnout reaches the other tablet and the chair live; the chair sees who has not voted.
@@ -54,6 +60,9 @@ def test_a_vote_runs_on_tablets_console_and_projector(daphne, personas, browser)
     screenshot(tablets[0], "voting-tablet")
     screenshot(chair, "voting-console")
 
+    # "Để sau" puts the card away; the vote stays available in the panel.
+    tablets[1].locator(".attention").get_by_role("button", name="Để sau").click()
+    expect(tablets[1].locator(".attention")).to_have_count(0)
     tablets[1].locator("#panel-polls").get_by_role("button", name="Không tán thành").click()
     tablets[1].locator("#panel-polls").get_by_role("button", name="Gửi phiếu").click()
     expect(tablets[1].locator("#panel-polls")).to_contain_text("Phiếu của bạn đã được ghi nhận")
@@ -68,6 +77,12 @@ def test_a_vote_runs_on_tablets_console_and_projector(daphne, personas, browser)
     expect(projector.locator("#panel-polls")).to_contain_text("KHÔNG THÔNG QUA · Hòa phiếu")
     expect(projector.locator("#panel-polls")).to_contain_text("tán thành và không tán thành bằng nhau (1/1)")
     expect(member).to_contain_text("Tán thành: 1 (20%)")
+    # The result comes to the tablets that were there when the vote ran.
+    result_card = tablets[0].locator(".attention")
+    expect(result_card.locator("h2")).to_have_text("Kết quả biểu quyết")
+    expect(result_card).to_contain_text("KHÔNG THÔNG QUA")
+    result_card.get_by_role("button", name="Đóng").click()
+    expect(result_card).to_have_count(0)
     screenshot(projector, "voting-projector")
 
 
@@ -93,7 +108,7 @@ def test_the_chair_edits_a_draft_into_an_approval_vote_and_a_member_votes_per_ca
     expect(polls.get_by_role("button", name="Tạo biểu quyết")).to_be_visible()
     polls.get_by_role("button", name="Mở biểu quyết").click()
 
-    member = tablet.locator("#panel-polls")
+    member = tablet.locator(".attention")
     an = member.locator("fieldset", has_text="Nguyễn An")
     an.get_by_role("button", name="Đồng ý", exact=True).click()
     expect(an.get_by_role("button", name="✔ Đồng ý")).to_have_attribute("aria-pressed", "true")
@@ -104,6 +119,7 @@ def test_the_chair_edits_a_draft_into_an_approval_vote_and_a_member_votes_per_ca
     member.get_by_role("button", name="Tiếp tục").click()
     expect(member.locator(".poll-review-choice")).to_have_text("Phiếu của bạn: Nguyễn An: Đồng ý; Trần Bình: Không đồng ý")
     member.get_by_role("button", name="Gửi phiếu").click()
+    member = tablet.locator("#panel-polls")
     expect(member).to_contain_text("Phiếu của bạn đã được ghi nhận")
     expect(member).to_contain_text("Nguyễn An: Đồng ý; Trần Bình: Không đồng ý")
     assert VoterRecord.objects.count() == 1

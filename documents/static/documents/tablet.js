@@ -15,6 +15,7 @@
       unfollow: "Tự xem (ngừng theo)", following: "Đang theo trang của người trình bày",
       lead: "Dẫn tài liệu cho cả phòng", stopLead: "Dừng dẫn tài liệu", leading: "Bạn đang dẫn tài liệu này",
       presenting: "Đang trình chiếu", by: "bởi", newVersion: "Có phiên bản mới", notes: "Ghi chú riêng của tôi",
+      banner: "{name} đang trình bày: {doc}, trang {page}", followNow: "Theo dõi",
       addNote: "Lưu ghi chú", notePlaceholder: "Ghi chú cho trang này (chỉ bạn thấy)", highlight: "Đánh dấu vùng",
       highlightHint: "Kéo trên trang để đánh dấu", remove: "Xóa", loading: "Đang tải tài liệu…",
       failed: "Không mở được tài liệu: ", noViewer: "Trình xem PDF chưa được cài (chạy bin/vendor-static).",
@@ -28,6 +29,7 @@
       unfollow: "Browse on my own", following: "Following the presenter's page",
       lead: "Lead this document for the room", stopLead: "Stop leading", leading: "You are leading this document",
       presenting: "Presenting", by: "by", newVersion: "New version available", notes: "My private notes",
+      banner: "{name} is presenting: {doc}, page {page}", followNow: "Follow",
       addNote: "Save note", notePlaceholder: "Note for this page (only you can see it)", highlight: "Highlight",
       highlightHint: "Drag on the page to highlight", remove: "Delete", loading: "Loading document…",
       failed: "Could not open the document: ", noViewer: "The PDF viewer is not installed (run bin/vendor-static).",
@@ -141,7 +143,7 @@
     var pageLabel = el("span", { "class": "doc-pageno", style: pageLabelStyle || false });
     var followBtn = btn("", function () {
       s.following = !s.following;
-      if (s.following) followPresenter(); else renderToolbar();
+      if (s.following) followPresenter(); else { renderToolbar(); presenterBanner(client.state.presenting); }
     });
     var leadBtn = btn("", function () {
       if (s.leading) {
@@ -164,6 +166,7 @@
     if (view !== "projector") { ui.viewer.appendChild(thumbs); ui.viewer.appendChild(notesBox); }
 
     function renderToolbar() {
+      presenterBanner(client.state.presenting);
       toolbar.innerHTML = "";
       var d = docById(s.docId);
       if (view !== "projector") {
@@ -346,8 +349,32 @@
     })();
 
     // --- following the presenter -------------------------------------------------------------
+    // A tablet browsing on its own hears that someone presents: one tap follows. A following
+    // tablet is brought to the document when a presentation starts.
+    var shownPresentation = null;
+    function presenterBanner(p) {
+      var banner = document.getElementById("presenter-banner");
+      var want = view === "tablet" && p && docById(p.document_id) && !s.following && p.by !== me().user_id;
+      if (!want) { if (banner) banner.remove(); return; }
+      if (!banner) {
+        banner = el("div", { id: "presenter-banner", "class": "presenter-banner", role: "status" });
+        var app = document.getElementById("meeting-app");
+        app.insertBefore(banner, app.firstChild);
+      }
+      while (banner.firstChild) banner.removeChild(banner.firstChild);
+      banner.appendChild(el("span", { text: t("banner").replace("{name}", p.by_name || "").replace("{doc}", docById(p.document_id).title)
+                                                       .replace("{page}", p.page) }));
+      banner.appendChild(btn(t("followNow"), function () { s.following = true; followPresenter(); }, "btn-primary"));
+    }
+
     function followPresenter() {
       var p = client.state.presenting;
+      presenterBanner(p);
+      var started = p ? p.by + ":" + p.document_id : null;
+      if (view === "tablet" && s.following && p && started !== shownPresentation && docById(p.document_id)) {
+        root.scrollIntoView({ behavior: "smooth", block: "start" });
+      }
+      shownPresentation = started;
       // The projector shows the panel only while something it may show is being presented.
       if (view === "projector") root.hidden = !(p && docById(p.document_id));
       if (!p) {

@@ -29,6 +29,7 @@
       next: "Tiếp tục", review: "Phiếu của bạn: ", confirmSend: "Gửi phiếu", changeChoice: "Chọn lại",
       reviewHint: "Kiểm tra lại lựa chọn. Sau khi gửi, phiếu không thể thay đổi.",
       closeConfirm: "Kết thúc biểu quyết? Sau khi kết thúc, không nhận thêm phiếu và không thể mở lại.",
+      attentionVote: "Mời đồng chí biểu quyết", attentionResult: "Kết quả biểu quyết", closeCard: "Đóng",
       cancelConfirm: "Hủy cuộc biểu quyết này? Các phiếu đã bỏ sẽ không được tính."
     },
     en: {
@@ -53,6 +54,7 @@
       next: "Continue", review: "Your ballot: ", confirmSend: "Cast ballot", changeChoice: "Change",
       reviewHint: "Check your choice. Once cast, a ballot cannot be changed.",
       closeConfirm: "Close the poll? No more ballots are accepted and it cannot be reopened.",
+      attentionVote: "Please vote", attentionResult: "Result of the vote", closeCard: "Close",
       cancelConfirm: "Cancel this poll? Ballots already cast will not be counted."
     }
   };
@@ -466,6 +468,35 @@
         root.appendChild(forms.create = forms.create || createForm());
         forms.create.syncItems();
       }
+      attend();
+    }
+
+    // What the member must act on now comes to them (attention.js): a vote opened for them,
+    // and a result published while they were here.
+    var seenOpen = {}, resultShown = {};
+    function attend() {
+      if (view !== "tablet" || !window.attention) return;
+      var my = client.state.my_votes || {};
+      polls().forEach(function (p) {
+        var key = "poll-" + p.id;
+        var mine = (p.eligible || []).indexOf(userId()) >= 0 && !p.analog;
+        if (p.status === "open") seenOpen[p.id] = true;
+        if (p.status === "open" && mine && !(my[p.id] && my[p.id].voted)) {
+          window.attention.show(key, { title: t.attentionVote, build: function (body) {
+            body.appendChild(el("p", { class: "attention-big", text: p.title }));
+            body.appendChild(memberBlock(p));
+          } });
+        } else if (window.attention.isShown(key)) {
+          window.attention.hide(key);
+        }
+        if (p.status === "published" && p.result && seenOpen[p.id] && !resultShown[p.id]) {
+          resultShown[p.id] = true;  // once: a later vote card replaces it for good
+          window.attention.show("result-" + p.id, { title: t.attentionResult, laterText: t.closeCard, build: function (body) {
+            body.appendChild(el("p", { class: "attention-big", text: p.title }));
+            body.appendChild(resultBlock(p, false));
+          } });
+        }
+      });
     }
 
     render();

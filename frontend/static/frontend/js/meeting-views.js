@@ -9,14 +9,18 @@
     present: "Present", remote: "Remote", excused: "Excused", absent: "Absent",
     myStatus: "Your attendance: ", speaking: "Speaking: ", nobody: "Nobody is speaking", waiting: "waiting",
     presenter: "Presenter: ", minutes: " min", online: "online", offline: "offline", current: "Current item",
-    goto: "Go to", reason: "Reason for absence?", confidential: "Confidential", since: " since ",
+    goto: "Go to", reason: "Reason for absence?", confidential: "Confidential",
+    spokeFor: function (t) { return " (speaking for " + t + ")"; }, floor: "You have the floor", floorBody: "Please speak now.",
+    understood: "Understood",
   } : {
     draft: "Bản nháp", published: "Đã công bố", in_progress: "Đang họp", closed: "Đã kết thúc",
     quorum: function (q) { return "Có mặt " + q.present + "/" + q.convened + " (cần " + q.required + ") — " + (q.reached ? "đủ điều kiện tiến hành" : "chưa đủ số lượng"); },
     present: "Có mặt", remote: "Dự trực tuyến", excused: "Vắng có lý do", absent: "Vắng",
     myStatus: "Điểm danh của bạn: ", speaking: "Đang phát biểu: ", nobody: "Chưa có ai phát biểu", waiting: "đang chờ",
     presenter: "Trình bày: ", minutes: " phút", online: "trực tuyến", offline: "ngoại tuyến", current: "Đang thảo luận",
-    goto: "Chuyển đến", reason: "Lý do vắng?", confidential: "Mật", since: " từ ",
+    goto: "Chuyển đến", reason: "Lý do vắng?", confidential: "Mật",
+    spokeFor: function (t) { return " (đã nói " + t + ")"; }, floor: "Mời đồng chí phát biểu", floorBody: "Chủ trì đã mời đồng chí phát biểu.",
+    understood: "Đã hiểu",
   };
 
   function $(id) { return document.getElementById(id); }
@@ -98,7 +102,7 @@
       var speaking = queue.filter(function (r) { return r.status === "speaking"; })[0];
       var cur = $("current-speaker");
       if (cur) {
-        cur.textContent = speaking ? T.speaking + speaking.name + T.since + elapsed(speaking.started_at) : T.nobody;
+        cur.textContent = speaking ? T.speaking + speaking.name + T.spokeFor(elapsed(speaking.started_at)) : T.nobody;
         cur.dataset.startedAt = speaking ? speaking.started_at : "";
         cur.dataset.name = speaking ? speaking.name : "";
       }
@@ -118,6 +122,19 @@
         });
       }
       var mine = queue.filter(function (r) { return r.user_id === me; })[0];
+      // Given the floor: a full-screen card with the time spoken, until "Đã hiểu" or the floor ends.
+      if (view === "tablet" && window.attention) {
+        if (mine && mine.status === "speaking") {
+          window.attention.show("floor-" + mine.id, { title: T.floor, laterText: T.understood, build: function (body) {
+            var p = el("p", "attention-big floor-elapsed", T.floorBody + T.spokeFor(elapsed(mine.started_at)));
+            p.dataset.startedAt = mine.started_at;
+            body.appendChild(p);
+          } });
+        } else {
+          queue.forEach(function (r) { window.attention.hide("floor-" + r.id); });
+          if (!mine) document.querySelectorAll(".floor-elapsed").forEach(function () { window.attention.hide(); });
+        }
+      }
       var can = (s.me && s.me.can) || {};
       var running = (s.meeting || {}).status === "in_progress";
       if ($("btn-speak")) $("btn-speak").hidden = !(can.speak && running && !mine);
@@ -191,12 +208,19 @@
     bind("btn-finish", "speaker.finish");
     bind("btn-clear", "speaker.clear");
 
+    var sound = $("alert-sound");  // off by default, remembered per device
+    if (sound && window.attention) {
+      sound.checked = window.attention.soundOn();
+      sound.addEventListener("change", function () { window.attention.setSound(sound.checked); });
+    }
+
     client.onChange(function (s) { render(s); });
     if (client.state && client.state.meeting) render(client.state);
     // The speaker's elapsed time ticks locally.
     setInterval(function () {
       var cur = $("current-speaker");
-      if (cur && cur.dataset.startedAt) cur.textContent = T.speaking + cur.dataset.name + T.since + elapsed(cur.dataset.startedAt);
+      if (cur && cur.dataset.startedAt) cur.textContent = T.speaking + cur.dataset.name + T.spokeFor(elapsed(cur.dataset.startedAt));
+      document.querySelectorAll(".floor-elapsed").forEach(function (p) { p.textContent = T.floorBody + T.spokeFor(elapsed(p.dataset.startedAt)); });
     }, 1000);
   }
 
