@@ -48,6 +48,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "meetingroom.middleware.IgnoreBrowserLanguage",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -57,6 +58,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "meetingroom.urls"
+AUTHENTICATION_BACKENDS = ["meetingroom.auth.ForgivingUsernameBackend"]
 ASGI_APPLICATION = "meetingroom.asgi.application"
 
 TEMPLATES = [

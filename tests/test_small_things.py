@@ -1,0 +1,53 @@
+"""Language, sign-in and error pages as an elderly member on a borrowed tablet meets them."""
+import pytest
+from django.contrib.auth import get_user_model
+from django.template.loader import render_to_string
+from django.test import Client
+
+from tests.factories import PASSWORD, make_user
+
+pytestmark = [pytest.mark.django_db, pytest.mark.smoke]
+
+
+def test_vietnamese_is_the_default_whatever_the_browser_language_and_a_choice_is_remembered(personas):
+    c = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    page = c.get("/accounts/login/")
+    assert '<html lang="vi">' in page.content.decode()
+    c.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
+    assert '<html lang="en">' in c.get("/accounts/login/").content.decode()
+
+
+@pytest.mark.parametrize("typed", ["member1", "  member1 ", "MEMBER1", "Member1\t"])
+def test_a_username_is_trimmed_and_case_insensitive(personas, typed):
+    c = Client()
+    r = c.post("/accounts/login/", {"username": typed, "password": PASSWORD})
+    assert r.status_code == 302, r.content.decode()[:500]
+    assert int(c.session["_auth_user_id"]) == personas.members[0].pk
+
+
+def test_two_accounts_differing_only_in_case_are_never_guessed_between(personas):
+    make_user("Member1", "Một người khác")
+    assert get_user_model().objects.filter(username__iexact="member1").count() == 2
+    c = Client()
+    r = c.post("/accounts/login/", {"username": "MEMBER1", "password": PASSWORD})
+    assert r.status_code == 200 and "_auth_user_id" not in c.session
+    # Typed exactly, each account still signs in.
+    assert Client().post("/accounts/login/", {"username": "member1", "password": PASSWORD}).status_code == 302
+
+
+def test_a_wrong_password_is_still_refused(personas):
+    r = Client().post("/accounts/login/", {"username": " member1", "password": "sai-mat-khau"})
+    assert r.status_code == 200
+
+
+def test_not_found_pages_are_in_vietnamese_with_a_way_back(personas):
+    c = Client()
+    c.force_login(personas.member)
+    r = c.get("/khong-co-trang-nay/")
+    body = r.content.decode()
+    assert r.status_code == 404 and "Không tìm thấy trang" in body and 'href="/"' in body
+
+
+def test_the_server_error_page_needs_nothing_from_the_request_and_has_a_way_back():
+    body = render_to_string("500.html")
+    assert "Máy chủ gặp sự cố" in body and 'href="/"' in body
