@@ -100,6 +100,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
 
     # --- client frames ------------------------------------------------------------------------
     async def receive(self, text_data=None, bytes_data=None):
+        presence.heard(self.channel_name)
         if not self.limits.frames.take():
             await self._reject("rate_limited", _("Gửi quá nhiều thông điệp, vui lòng chậm lại."), readable_id(text_data))
             return
@@ -116,6 +117,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
                 await self._send_state(clean["last_seq"], msg_id)
                 return
             if msg_type == "ping":
+                presence.watch(self.channel_name)  # a pinging client is expected to keep talking
                 await self.send(frame("pong", {"seq": self.seq}, msg_id))
                 return
             h = HANDLERS.get(msg_type)
@@ -216,6 +218,11 @@ class MeetingConsumer(AsyncWebsocketConsumer):
     async def meeting_ephemeral(self, message):
         """Unlogged live hints from other apps (e.g. turnout, presenter's page)."""
         await self.send(frame(message["name"], message["content"]))
+
+    async def socket_stalled(self, message):
+        # Silent past the stall limit although its client pings: the link hangs. Closing frees its
+        # presence now (the chair sees the tablet offline); the tablet has already moved on.
+        await self.close(Close.STALLED)
 
     async def session_ended(self, message):
         if not message.get("session_key") or message["session_key"] == self.session_key:

@@ -9,6 +9,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 import uuid
 from datetime import timedelta
 
@@ -26,6 +27,11 @@ SERVER_ID = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 _local_meetings: dict[int, int] = {}   # meeting id → sockets open in this process
 _local_groups: dict[str, tuple[str, ...]] = {}  # channel name → groups it belongs to
 _ticker: asyncio.Task | None = None
+# Sockets whose client pings (the tablets do, every 3 s): channel name → when it last sent a frame.
+# One silent for STALL_SECONDS is on a hung link: it is closed, so the chair sees the member
+# offline instead of a ghost that looks connected.
+_last_heard: dict[str, float] = {}
+STALL_SECONDS = 12.0
 
 
 def tick_interval() -> float:
@@ -51,6 +57,23 @@ def remember_groups(channel_name: str, groups: tuple[str, ...]) -> None:
 
 def forget_groups(channel_name: str) -> None:
     _local_groups.pop(channel_name, None)
+    _last_heard.pop(channel_name, None)
+
+
+def heard(channel_name: str) -> None:
+    """A frame arrived on a watched socket."""
+    if channel_name in _last_heard:
+        _last_heard[channel_name] = time.monotonic()
+
+
+def watch(channel_name: str) -> None:
+    """Only sockets whose client pings are watched for stalls (a silent plain client is just quiet)."""
+    _last_heard[channel_name] = time.monotonic()
+
+
+def stalled_channels() -> list[str]:
+    cutoff = time.monotonic() - STALL_SECONDS
+    return [name for name, at in _last_heard.items() if at < cutoff]
 
 
 def connect(channel_name: str, meeting_id: int, user_id: int) -> None:
@@ -101,6 +124,9 @@ async def _tick_forever() -> None:
                     await layer.group_add(group, channel_name)
             for meeting_id, last_seq in last_seqs.items():
                 await layer.group_send(meeting_group(meeting_id), {"type": "meeting.tick", "last_seq": last_seq})
+            for channel_name in stalled_channels():
+                _last_heard.pop(channel_name, None)
+                await layer.send(channel_name, {"type": "socket.stalled"})
         except asyncio.CancelledError:
             raise
         except Exception:

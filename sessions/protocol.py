@@ -25,6 +25,7 @@ class Close:
     FORBIDDEN = 4403
     NOT_FOUND = 4404
     SESSION_ENDED = 4408
+    STALLED = 4410          # the client pinged, then went silent: a hung link (it reconnects)
     TOO_MANY_ERRORS = 4429
 
 
