@@ -54,7 +54,7 @@ def context(items: int) -> dict:
         "place_date": "Hà Nội, ngày 28 tháng 12 năm 2026", "date_text": "28/12/2026",
         "start_time": "08 giờ 00", "end_time": "11 giờ 30", "chair_name": "Nguyễn Văn Chủ",
         "secretary_name": "Lê Thị Thư", "chair_upper": "T/M ĐẢNG ỦY", "chair_role": "BÍ THƯ",
-        "att": {"convened": 15, "present_count": 15, "present": people, "remote": [], "excused": [],
+        "att": {"called": 15, "convened": 15, "absent_count": 0, "present_count": 15, "present": people, "remote": [], "excused": [],
                 "absent": [], "not_counted": [], "guests": []},
         "absent_count": 0,
         "items": [{"number": str(i), "title": f"Nội dung thảo luận số {i}", "presenter": "Lê Thị Thư"}

@@ -77,10 +77,13 @@ def group_attendance(members: list[dict], attendance: dict[str, dict]) -> dict:
         else:
             absent.append(row)
     # §9.3 also leaves out members excused for the whole meeting with an approved reason; they
-    # are still listed as "vắng có lý do".
+    # are still listed as "vắng có lý do". So the minutes print both: everyone called (which adds
+    # up: present + excused + absent) and the base that quorum and majorities use.
     convened = len(present) + len(remote) + len(absent)
     return {
+        "called": len(present) + len(remote) + len(excused) + len(absent),
         "convened": convened, "present_count": len(present) + len(remote),
+        "absent_count": len(excused) + len(absent),
         "present": present, "remote": remote, "excused": excused, "absent": absent,
         "not_counted": not_counted, "guests": guests,
     }
@@ -193,7 +196,7 @@ def assemble(*, info: dict, members: list[dict], attendance: dict, agenda: list[
 def _opening_text(info: dict, att: dict) -> str:
     chair = info.get("chair") or "…"
     return (f"Đồng chí {chair} khai mạc, nêu mục đích, yêu cầu của cuộc họp. "
-            f"Có mặt {att['present_count']}/{att['convened']} đồng chí được triệu tập. "
+            f"Có mặt {att['present_count']}/{att['called']} đồng chí được triệu tập. "
             "Hội nghị thống nhất chương trình làm việc.")
 
 

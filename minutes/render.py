@@ -34,6 +34,10 @@ def date_line(place: str, when) -> str:
     return f"{prefix}ngày {d.day:02d} tháng {d.month:02d} năm {d.year}"
 
 
+def held_on(meeting: Meeting):
+    return meeting.opened_at or meeting.starts_at
+
+
 def paragraphs(text: str) -> list[str]:
     return [p.strip() for p in text.split("\n") if p.strip()]
 
@@ -46,14 +50,15 @@ def context(meeting: Meeting, record: asm.Assembled, texts: dict[str, str], *, e
     committee = meeting.committee
     return {
         "meeting": meeting, "committee": committee, "superior": committee.superior_display,
-        "place_date": date_line(committee.place_name, meeting.starts_at),
-        "date_text": timezone.localtime(meeting.starts_at).strftime("%d/%m/%Y"),
+        # The day the meeting was actually held (opened), in Asia/Ho_Chi_Minh: not the scheduled day.
+        "place_date": date_line(committee.place_name, held_on(meeting)),
+        "date_text": timezone.localtime(held_on(meeting)).strftime("%d/%m/%Y"),
         "start_time": selectors.local_time(meeting.opened_at or meeting.starts_at),
         "end_time": selectors.local_time(meeting.closed_at),
         "chair_name": display_name(meeting.chair) if meeting.chair else "",
         "secretary_name": display_name(meeting.secretary) if meeting.secretary else "",
         "chair_upper": chair_upper, "chair_role": chair_role,
-        "att": att, "absent_count": len(att["excused"]) + len(att["absent"]),
+        "att": att,
         "items": record.items, "loose_polls": record.polls_without_item,
         "sections": [
             {"key": s.key, "title": s.title, "paragraphs": paragraphs(texts.get(s.key, s.text)),

@@ -45,7 +45,19 @@ def record(meeting: Meeting) -> asm.Assembled:
         "secretary": ss.display_name(meeting.secretary) if meeting.secretary else "",
         "closed_time": local_time(meeting.closed_at),
     }
-    return asm.assemble(info=info, members=members, attendance=ss.attendance_map(meeting),
+    attendance = ss.attendance_map(meeting)
+    if meeting.opened_at:
+        # The chair and the secretary ran the meeting: present unless recorded otherwise.
+        for user_id in (meeting.chair_id, meeting.secretary_id):
+            if user_id:
+                attendance.setdefault(str(user_id), {"status": "present", "reason": ""})
+    # People who attended without being members (guests, an administrator): guests, never counted.
+    known = {m["user_id"] for m in members}
+    others = [uid for uid, a in attendance.items() if int(uid) not in known and a["status"] in asm.PRESENT]
+    for user in ss.users_by_ids([int(uid) for uid in others]):
+        members.append({"user_id": user.pk, "name": ss.display_name(user), "title": "", "voting": False,
+                        "status": "active"})
+    return asm.assemble(info=info, members=members, attendance=attendance,
                         agenda=ss.agenda(meeting), speakers=speakers, polls=poll_records(meeting))
 
 
@@ -56,8 +68,22 @@ def chair_block(meeting: Meeting) -> tuple[str, str]:
         m = Membership.objects.filter(committee_id=meeting.committee_id, user_id=meeting.chair_id).first()
         title = (m.title if m else "").strip()
     if title.lower().startswith("bí thư"):
-        return f"T/M {meeting.committee.name.upper()}", title.upper()
+        return f"T/M {body_kind(meeting.committee.name).upper()}", title.upper()
     return "", "CHỦ TRÌ"
+
+
+# The kind of body a committee's name starts with: "T/M ĐẢNG ỦY" signs for "Đảng ủy phường X"
+# (Hướng dẫn 36-HD/VPTW: the block names the body's kind, not its full name again).
+_BODY_KINDS = ("ban thường vụ đảng ủy", "ban thường vụ", "ban chấp hành đảng bộ", "ban chấp hành", "đảng ủy",
+               "đảng đoàn", "ban cán sự đảng", "chi ủy", "chi bộ", "hội đồng quản trị", "hội đồng", "ban")
+
+
+def body_kind(name: str) -> str:
+    lowered = name.strip().lower()
+    for kind in _BODY_KINDS:
+        if lowered.startswith(kind):
+            return name.strip()[:len(kind)]
+    return name.strip()
 
 
 def draft_texts(minutes: Minutes) -> dict[str, str]:

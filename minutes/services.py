@@ -209,6 +209,9 @@ def _tell_editors(group: str, status: str) -> None:
 @transaction.atomic
 def minutes_sign_as_secretary(*, actor, meeting: Meeting, passphrase: str) -> Minutes:
     """Freeze the draft: render the PDF from it and put the secretary's signature on it."""
+    if meeting.status != Meeting.Status.CLOSED:
+        # The record is complete only once the meeting is closed: nothing can happen after signing.
+        raise Conflict(_("Chỉ ký biên bản sau khi cuộc họp đã bế mạc."))
     minutes_open(actor=actor, meeting=meeting)
     minutes = _locked(meeting)
     if minutes.status != S.DRAFT:
@@ -240,6 +243,8 @@ def minutes_sign_as_chair(*, actor, meeting: Meeting, passphrase: str) -> Minute
         raise Conflict(_("Thư ký cần ký trước, sau đó chủ trì mới ký."))
     if minutes.status == S.SIGNED:
         raise Conflict(_("Biên bản đã được ký đầy đủ."))
+    if minutes.secretary_signed_by_id == actor.pk:
+        raise Conflict(_("Một người không thể ký cả hai chỗ: đồng chí đã ký với vai trò thư ký."))
     current = read_pdf(minutes)
     if signing.sha256(current) != minutes.pdf_sha256:
         raise Conflict(_("Tệp biên bản lưu trữ không khớp mã kiểm tra; không thể ký."))

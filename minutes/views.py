@@ -43,7 +43,10 @@ def _signing_role(user, meeting) -> str | None:
     """Which signature this user gives next: the chair's once the secretary has signed."""
     as_secretary = policy.can(user, Action.SIGN_AS_SECRETARY, meeting)
     as_chair = policy.can(user, Action.SIGN_AS_CHAIR, meeting)
-    status = Minutes.objects.filter(meeting=meeting).values_list("status", flat=True).first()
+    status, signed_by = Minutes.objects.filter(meeting=meeting).values_list(
+        "status", "secretary_signed_by_id").first() or (None, None)
+    if signed_by == user.pk and status != Minutes.Status.DRAFT:
+        return None  # one person never signs both places
     if as_chair and (status == Minutes.Status.SECRETARY_SIGNED or not as_secretary):
         return "chair"
     return "secretary" if as_secretary else None

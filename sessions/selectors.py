@@ -140,3 +140,7 @@ def meeting_info(meeting: Meeting) -> dict:
 
 def user_by_id(user_id):
     return get_user_model().objects.filter(pk=user_id).first()
+
+
+def users_by_ids(user_ids: list[int]):
+    return get_user_model().objects.filter(pk__in=user_ids).order_by("last_name", "first_name", "pk")

@@ -45,6 +45,7 @@ def meeting_create(*, actor, committee: Committee, title: str, starts_at: dateti
                       ends_at=ends_at, remote_allowed=remote_allowed, chair=chair,
                       secretary=secretary or actor)
     _full_clean(meeting)
+    _check_roles(meeting)
     meeting.save()
     audit_record(actor=actor, action="meeting.created", meeting=meeting, target=meeting, data={"title": meeting.title})
     return meeting
@@ -56,17 +57,31 @@ def meeting_update(*, actor, meeting: Meeting, **fields) -> Meeting:
     if meeting.status == S.CLOSED:
         raise Conflict(_("Cuộc họp đã kết thúc, không thể sửa."))
     allowed = {"title", "place", "starts_at", "ends_at", "remote_allowed", "chair", "secretary"}
+    before = {"chair": meeting.chair_id, "secretary": meeting.secretary_id}
     for name, value in fields.items():
         if name not in allowed:
             raise Invalid(_("Trường không hợp lệ: %(name)s") % {"name": name})
         setattr(meeting, name, value.strip() if isinstance(value, str) else value)
     _full_clean(meeting)
+    _check_roles(meeting)
     meeting.save()
     if meeting.status != S.DRAFT:
         emit(meeting, "meeting.updated", patch=sections(meeting, "meeting"), actor=actor)
+    after = {"chair": meeting.chair_id, "secretary": meeting.secretary_id}
+    roles = {k: {"from": before[k], "to": after[k]} for k in before if before[k] != after[k]}
     audit_record(actor=actor, action="meeting.updated", meeting=meeting, target=meeting,
-                 data={"fields": sorted(fields)})
+                 data={"fields": sorted(fields), **({"roles_changed": roles} if roles else {})})
     return meeting
+
+
+def _check_roles(meeting: Meeting) -> None:
+    """The chair and the secretary are two people, and the chair is a voting member (a record signed
+    twice by one hand, or chaired by an outsider, is not a record)."""
+    if meeting.chair_id and meeting.chair_id == meeting.secretary_id:
+        raise Invalid(_("Chủ trì và thư ký phải là hai người khác nhau."), field="chair")
+    if meeting.chair_id and not Membership.objects.filter(
+            committee_id=meeting.committee_id, user_id=meeting.chair_id, is_active=True, is_voting_member=True).exists():
+        raise Invalid(_("Chủ trì phải là thành viên có quyền biểu quyết của tổ chức."), field="chair")
 
 
 def _agenda_changed(meeting: Meeting, actor) -> None:
@@ -187,7 +202,8 @@ def meeting_open(*, actor, meeting: Meeting) -> Meeting:
     first = AgendaItem.objects.filter(meeting=meeting, parent=None).order_by("position", "id").first()
     meeting.current_item = first
     meeting.save(update_fields=["status", "opened_at", "current_item"])
-    emit(meeting, "meeting.opened", patch=sections(meeting, "meeting", "current_item"), actor=actor)
+    checked_in = ("attendance", "quorum") if _present_if_unrecorded(meeting, actor) else ()
+    emit(meeting, "meeting.opened", patch=sections(meeting, "meeting", "current_item", *checked_in), actor=actor)
     audit_record(actor=actor, action="meeting.opened", meeting=meeting, target=meeting)
     return meeting
 
@@ -276,6 +292,8 @@ def attendance_set(*, actor, meeting: Meeting, user_id: int, status: str, reason
     reason = (reason or "").strip()[:300]
     if status == Attendance.Status.EXCUSED and not reason:
         raise Invalid(_("Vắng có lý do cần ghi rõ lý do."), field="reason")
+    if actor.pk != user_id:
+        _present_if_unrecorded(meeting, actor)  # the secretary recording others is in the room
     attendance, _created = Attendance.objects.get_or_create(meeting=meeting, user_id=user_id)
     if attendance.status == status and attendance.reason == reason:
         return attendance  # a repeated tap changes nothing and logs nothing
@@ -285,6 +303,17 @@ def attendance_set(*, actor, meeting: Meeting, user_id: int, status: str, reason
          user_id=user_id, status=status)
     audit_record(actor=actor, action="attendance.set", meeting=meeting, data={"user_id": user_id, "status": status})
     return attendance
+
+
+def _present_if_unrecorded(meeting: Meeting, user) -> bool:
+    """Whoever opens the meeting or records attendance in it is there: checked in as present,
+    unless their attendance was already recorded. Non-members (admin, guests) are not members
+    present. Returns whether a record was created."""
+    if not getattr(user, "pk", None) or _attendee_membership(meeting, user.pk) is None:
+        return False
+    _row, created = Attendance.objects.get_or_create(
+        meeting=meeting, user_id=user.pk, defaults={"status": Attendance.Status.PRESENT, "recorded_by": user})
+    return created
 
 
 def attendance_check_in(*, actor, meeting: Meeting, remote: bool = False) -> Attendance:

@@ -89,7 +89,7 @@ def test_assemble_puts_polls_and_speakers_under_their_item_and_skips_open_polls(
     assert keys == ["opening", "item.10", "item.11", "conclusions", "closing"]
     item_text = out.sections[1].text
     assert "Lê Thị Thư trình bày Nghị quyết" in item_text and "Trần Văn Ba" in item_text
-    assert "3/3" in out.sections[0].text and "11 giờ 30" in out.sections[-1].text
+    assert "3/4" in out.sections[0].text and "11 giờ 30" in out.sections[-1].text
 
 
 def test_event_log_hash_worked_example():
@@ -119,3 +119,6 @@ def test_every_voting_member_lands_in_exactly_one_group(statuses):
     assert sorted(r["name"] for r in groups) == sorted(m["name"] for m in members)
     assert out["convened"] == len(members) - statuses.count("excused")
     assert out["present_count"] == sum(s in ("present", "remote") for s in statuses)
+    # What the minutes print adds up: called = present + excused + absent.
+    assert out["called"] == len(members) == out["present_count"] + out["absent_count"]
+    assert out["absent_count"] == len(out["excused"]) + len(out["absent"])

@@ -88,5 +88,10 @@ def test_the_sign_page_registers_a_token_and_signs_with_its_pin(personas, token)
     assert r.status_code == 400 and "PIN" in r.content.decode()
     assert c.post(url, {"op": "register_token", "token_label": token, "key_label": KEY, "pin": PIN}).status_code == 302
     assert "Mã PIN của thiết bị ký" in c.get(url).content.decode()
+    # Only once the meeting is closed: before, a clear refusal and nothing signed.
+    refused = c.post(url, {"op": "sign", "passphrase": PIN})
+    assert refused.status_code == 409 and "bế mạc" in refused.content.decode()
+
+    hold_meeting(personas)
     assert c.post(url, {"op": "sign", "passphrase": PIN}).status_code == 302
     assert Minutes.objects.get(meeting=personas.meeting).status == "secretary_signed"

@@ -1,15 +1,17 @@
 """Minutes rendered to PDF in the Party layout, signed by secretary then chair, then frozen."""
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from audit.models import AuditEntry
 from minutes import render, services as ms, signing
 from minutes.models import Minutes
 from sessions.errors import Conflict, Invalid
-from sessions.models import Event
+from sessions.models import Event, Meeting
 from tests.conftest import scaled
 from tests.test_minutes_support import PASS_CHAIR, PASS_SECRETARY, edit_section, hold_meeting, run, sign_both
 
@@ -42,6 +44,10 @@ def _stamp_font_widths(pdf: bytes) -> list[list[int]]:
 
 
 def test_the_signed_minutes_carry_the_record_in_the_party_layout(personas, tmp_path):
+    # Scheduled for tomorrow, held today: the minutes carry today's date.
+    scheduled = timezone.now() + timedelta(days=1)
+    Meeting.objects.filter(pk=personas.meeting.pk).update(starts_at=scheduled)
+    personas.meeting.refresh_from_db()
     poll = hold_meeting(personas)
     draft = ms.minutes_open(actor=personas.secretary, meeting=personas.meeting)
     _, update = edit_section(bytes(draft.ydoc), "conclusions", len("Đồng chí chủ trì kết luận:\n"),
@@ -58,8 +64,17 @@ def test_the_signed_minutes_carry_the_record_in_the_party_layout(personas, tmp_p
                      "Hà Nội, ngày", "Nguyễn Văn Chủ", "Lê Thị Thư", "Trần Văn Thành Viên 3 (Đi công tác tỉnh Lạng Sơn)",
                      "Thông qua nghị quyết lãnh đạo tháng 12", "Tán thành", "Không tán thành",
                      "Chi bộ thống nhất ban hành Nghị quyết số 12-NQ/CB.", "Trần Văn Thành Viên 2",
-                     "THƯ KÝ", "T/M CHI BỘ KHU PHỐ 1", "BÍ THƯ", "Trang 1/"):
+                     "THƯ KÝ", "T/M CHI BỘ", "BÍ THƯ", "Trang 1/"):
         assert expected in flat, expected
+    # The signature block names the body's kind once (36-HD/VPTW), not its full name again.
+    assert "T/M CHI BỘ KHU PHỐ" not in flat
+    # Attendance adds up: 5 called = 4 present + 1 excused + 0 absent, the chair and secretary present.
+    assert ("Tổng số đồng chí được triệu tập: 5; có mặt: 4; vắng có lý do: 1; vắng không có lý do: 0." in flat), flat
+    # The date is the day the meeting was held (opened), not the day it was scheduled for.
+    held = timezone.localtime(personas.meeting.opened_at).date()
+    assert f"ngày {held.day:02d} tháng {held.month:02d} năm {held.year}" in flat
+    planned = timezone.localtime(scheduled).date()
+    assert f"ngày {planned.day:02d} tháng {planned.month:02d} năm {planned.year}" not in flat
     # The rule applied and the frozen voter list of the poll, and the event log hash.
     assert "Cơ sở tính: tổng số" in flat and "ngưỡng thông qua: quá nửa" in flat
     assert "Tán thành 3 (75%)" in flat and "Không tán thành 1 (25%)" in flat
@@ -212,3 +227,35 @@ def test_minutes_events_bring_a_stale_snapshot_up_to_date(personas):
         apply_event(stale, event.as_message())
     assert stale == shared_part(build_snapshot(personas.meeting.pk, personas.member))
     assert stale["minutes"]["status"] == "signed"
+
+
+def test_signing_needs_a_closed_meeting_and_two_different_people(personas):
+    p = personas
+    from sessions import services as ss
+
+    ss.meeting_open(actor=p.chair, meeting=p.meeting)
+    with pytest.raises(Conflict, match="bế mạc"):
+        ms.minutes_sign_as_secretary(actor=p.secretary, meeting=p.meeting, passphrase=PASS_SECRETARY)
+    # Chair and secretary are two people, and the chair votes in the committee.
+    with pytest.raises(Invalid, match="hai người khác nhau"):
+        ss.meeting_update(actor=p.secretary, meeting=p.meeting, chair=p.secretary)
+    with pytest.raises(Invalid, match="quyền biểu quyết"):
+        ss.meeting_update(actor=p.secretary, meeting=p.meeting, chair=p.observer)
+    # Changing the chair is audited with the old and the new value.
+    ss.meeting_update(actor=p.secretary, meeting=p.meeting, chair=p.members[0])
+    entry = AuditEntry.objects.filter(action="meeting.updated").latest("id")
+    assert entry.data["roles_changed"] == {"chair": {"from": p.chair.pk, "to": p.members[0].pk}}
+
+
+def test_one_person_holding_both_roles_still_signs_only_once(personas):
+    from sessions.models import Membership
+
+    p = personas
+    hold_meeting(p)
+    # The committee's secretary is also made a chair of the committee: she may not sign twice.
+    Membership.objects.filter(committee=p.committee, user=p.secretary).update(is_chair=True)
+    ms.credential_issue(actor=p.secretary, committee=p.committee, passphrase=PASS_SECRETARY)
+    ms.minutes_sign_as_secretary(actor=p.secretary, meeting=p.meeting, passphrase=PASS_SECRETARY)
+    with pytest.raises(Conflict, match="không thể ký cả hai chỗ"):
+        ms.minutes_sign_as_chair(actor=p.secretary, meeting=p.meeting, passphrase=PASS_SECRETARY)
+    assert Minutes.objects.get(meeting=p.meeting).status == Minutes.Status.SECRETARY_SIGNED
