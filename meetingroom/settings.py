@@ -58,7 +58,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "meetingroom.urls"
-AUTHENTICATION_BACKENDS = ["meetingroom.auth.ForgivingUsernameBackend"]
+# The forgiving backend signs people in; ModelBackend stays listed so that sessions created by it
+# (before this backend existed, or by tools) remain valid.
+AUTHENTICATION_BACKENDS = ["meetingroom.auth.ForgivingUsernameBackend", "django.contrib.auth.backends.ModelBackend"]
 ASGI_APPLICATION = "meetingroom.asgi.application"
 
 TEMPLATES = [

@@ -34,6 +34,7 @@ from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from minutes import diff_policy
 from sessions.errors import Invalid
 
 STAMP_FONT = "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf"
@@ -231,6 +232,17 @@ class SignatureReport:
     summary: str
 
 
+# The order in which the minutes are signed (render.SECRETARY_FIELD, then render.CHAIR_FIELD).
+SIGNING_ORDER = ("ThuKy", "ChuTri")
+
+
+def _later_fields(field_name: str) -> set[str]:
+    """The signature fields expected to be filled after this one (none for a field we do not know)."""
+    if field_name not in SIGNING_ORDER:
+        return set()
+    return set(SIGNING_ORDER[SIGNING_ORDER.index(field_name) + 1:])
+
+
 def verify(pdf: bytes, trust_roots_pem: list[str]) -> tuple[list[SignatureReport], str | None]:
     """Each signature read back from the file itself; (reports, error) — error when unreadable."""
     roots = [c for pem in trust_roots_pem for c in asn1_certs(pem)]
@@ -244,7 +256,8 @@ def verify(pdf: bytes, trust_roots_pem: list[str]) -> tuple[list[SignatureReport
     reports = []
     for sig in embedded:
         try:
-            status = validate_pdf_signature(sig, ValidationContext(trust_roots=roots, allow_fetching=False))
+            status = validate_pdf_signature(sig, ValidationContext(trust_roots=roots, allow_fetching=False),
+                                            diff_policy=diff_policy.STRICT_POLICY)
         except Exception:
             reports.append(SignatureReport(sig.field_name, "", None, False, False, False, False, True,
                                            _("Không kiểm tra được chữ ký (dữ liệu chữ ký hỏng).")))
@@ -252,8 +265,7 @@ def verify(pdf: bytes, trust_roots_pem: list[str]) -> tuple[list[SignatureReport
         cert = status.signing_cert
         cn = cert.subject.native.get("common_name", "") if cert is not None else ""
         whole = status.coverage is not None and status.coverage.name == "ENTIRE_FILE"
-        modified = not status.intact or (
-            status.modification_level is not None and status.modification_level.name == "OTHER")
+        modified = diff_policy.modified_after(status, later_fields=_later_fields(sig.field_name))
         if not status.intact:
             summary = _("Nội dung đã bị thay đổi sau khi ký — chữ ký KHÔNG còn giá trị.")
         elif not status.valid:

@@ -53,6 +53,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         self.seq = 0
         self.synced = False
         self.joined = False
+        self.closing = False
         self.limits = FrameLimits()
         await self.accept()
         refusal = await database_sync_to_async(self._refusal)()
@@ -85,13 +86,44 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         self.committee_id = meeting.committee_id
         return None
 
+    # Sending on a socket that is closing or closed is harmless: frames already queued behind a
+    # close (a flooder's, a stalled tablet's) must never crash the handler and skip the cleanup.
+    async def send(self, text_data=None, bytes_data=None, close=False):
+        if self.closing:
+            return
+        try:
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        except Exception:
+            log.debug("send on a closed socket ignored", exc_info=True)
+            self.closing = True
+
+    async def close(self, code=None, reason=None):
+        if self.closing:
+            return
+        self.closing = True
+        try:
+            await super().close(code=code, reason=reason)
+        except Exception:
+            log.debug("close on a closed socket ignored", exc_info=True)
+
+    async def websocket_disconnect(self, message):
+        self.closing = True
+        try:
+            await super().websocket_disconnect(message)
+        finally:
+            if getattr(self, "joined", False):  # cleanup must run on every exit path
+                await self.disconnect(message.get("code"))
+
     async def disconnect(self, code):
         if not self.joined:
             return
         self.joined = False
         presence.forget_groups(self.channel_name)
         for group in self.groups_joined:
-            await self.channel_layer.group_discard(group, self.channel_name)
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:  # the layer forgets it anyway when the group expires
+                log.warning("group_discard failed", exc_info=True)
         try:
             await database_sync_to_async(presence.disconnect)(self.channel_name, self.meeting_id)
             presence.mark_changed(self.meeting_id)
@@ -100,6 +132,8 @@ class MeetingConsumer(AsyncWebsocketConsumer):
 
     # --- client frames ------------------------------------------------------------------------
     async def receive(self, text_data=None, bytes_data=None):
+        if self.closing:
+            return  # frames queued before we closed: nobody is listening for the answers
         presence.heard(self.channel_name)
         if not self.limits.frames.take():
             await self._reject("rate_limited", _("Gửi quá nhiều thông điệp, vui lòng chậm lại."), readable_id(text_data))

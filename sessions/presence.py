@@ -114,24 +114,35 @@ async def _tick_forever() -> None:
     layer = get_channel_layer()
     while True:
         await asyncio.sleep(tick_interval())
+        # Each step on its own: a database or Redis outage, or one broken socket, must not stop the
+        # others — the tick is how sockets recover from lost messages.
         try:
             last_seqs, changed = await database_sync_to_async(_tick)()
-            for meeting_id, online in changed.items():
-                await layer.group_send(meeting_group(meeting_id), {"type": "meeting.presence", "online": online})
-            # Re-join groups: a restarted Redis forgets them, and this refreshes their expiry.
-            for channel_name, groups in list(_local_groups.items()):
-                for group in groups:
-                    await layer.group_add(group, channel_name)
-            for meeting_id, last_seq in last_seqs.items():
-                await layer.group_send(meeting_group(meeting_id), {"type": "meeting.tick", "last_seq": last_seq})
-            for channel_name in stalled_channels():
-                _last_heard.pop(channel_name, None)
-                await layer.send(channel_name, {"type": "socket.stalled"})
         except asyncio.CancelledError:
             raise
         except Exception:
-            # A database or Redis outage must not kill the ticker: it is how we recover from one.
-            log.exception("presence tick failed")
+            log.exception("presence tick failed (database)")
+            continue
+        for meeting_id, last_seq in last_seqs.items():
+            await _safely(layer.group_send(meeting_group(meeting_id), {"type": "meeting.tick", "last_seq": last_seq}))
+        for meeting_id, online in changed.items():
+            await _safely(layer.group_send(meeting_group(meeting_id), {"type": "meeting.presence", "online": online}))
+        for channel_name in stalled_channels():
+            _last_heard.pop(channel_name, None)
+            await _safely(layer.send(channel_name, {"type": "socket.stalled"}))
+        # Re-join groups: a restarted Redis forgets them, and this refreshes their expiry.
+        for channel_name, groups in list(_local_groups.items()):
+            for group in groups:
+                await _safely(layer.group_add(group, channel_name))
+
+
+async def _safely(coro) -> None:
+    try:
+        await coro
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.warning("presence tick step failed", exc_info=True)
 
 
 # Presence changes are coalesced: a room of tablets joining at once must not send every socket

@@ -1,0 +1,144 @@
+"""Tampered signed minutes, as a forger would make them: every change after a signature is flagged.
+
+Incremental updates keep earlier signatures cryptographically intact, so "the signature is valid"
+is not enough: the verifier must also say that the file was changed after it was signed. The only
+change accepted after the secretary's signature is the chair filling the chair's own field.
+"""
+import io
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign.fields import SigFieldSpec, append_signature_field
+from pypdf import PdfReader, PdfWriter
+from pypdf.annotations import FreeText
+
+from minutes import render, services as ms, signing
+from tests.conftest import scaled
+from tests.test_minutes_support import PASS_CHAIR, PASS_SECRETARY, hold_meeting, run, sign_both
+
+pytestmark = [pytest.mark.django_db, scaled]
+
+
+def _signed(p) -> bytes:
+    hold_meeting(p)
+    minutes = sign_both(p)
+    return (Path(settings.PRIVATE_MEDIA_ROOT) / minutes.pdf_path).read_bytes()
+
+
+def _pypdf_update(pdf: bytes, change) -> bytes:
+    writer = PdfWriter(io.BytesIO(pdf), incremental=True)
+    change(writer)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _annotate(writer):
+    writer.add_annotation(page_number=0, annotation=FreeText(
+        text="Không thông qua", rect=(70, 400, 400, 430), font_size="14pt"))
+
+
+def _retitle(writer):
+    writer.add_metadata({"/Title": "Biên bản đã sửa"})
+
+
+def _new_content(writer):
+    page = writer.pages[0]
+    stream = writer._add_object(__import__("pypdf").generic.DecodedStreamObject())
+    stream.get_object().set_data(b"q 1 1 1 rg 60 380 400 60 re f Q")
+    contents = page["/Contents"]
+    arr = contents if isinstance(contents, list) else __import__("pypdf").generic.ArrayObject([contents])
+    arr.append(stream)
+    page[__import__("pypdf").generic.NameObject("/Contents")] = arr
+
+
+def _new_sig_field(pdf: bytes) -> bytes:
+    # A fresh visible signature field whose box lies over the body text (where a result is printed).
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    append_signature_field(writer, SigFieldSpec(sig_field_name="Extra", on_page=0, box=(60, 380, 460, 440)))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _summaries(pdf: bytes):
+    reports, error = signing.verify(pdf, ms.trust_roots())
+    assert error is None
+    return reports
+
+
+def test_an_untouched_file_verifies_and_pdfsig_agrees(personas, tmp_path):
+    pdf = _signed(personas)
+    reports = _summaries(pdf)
+    assert [(r.field, r.intact, r.valid, r.modified_after) for r in reports] == [
+        (render.SECRETARY_FIELD, True, True, False), (render.CHAIR_FIELD, True, True, False)]
+
+
+@pytest.mark.parametrize("attack", ["annotation", "metadata", "content", "signature_field"])
+def test_any_change_after_the_last_signature_is_reported_as_modified(personas, tmp_path, attack):
+    pdf = _signed(personas)
+    tampered = {
+        "annotation": lambda: _pypdf_update(pdf, _annotate),
+        "metadata": lambda: _pypdf_update(pdf, _retitle),
+        "content": lambda: _pypdf_update(pdf, _new_content),
+        "signature_field": lambda: _new_sig_field(pdf),
+    }[attack]()
+    assert tampered.startswith(pdf)   # a true incremental update: both signatures stay intact
+    reports = _summaries(tampered)
+    assert all(r.intact and r.valid for r in reports)
+    assert all(r.modified_after for r in reports), [(r.field, r.summary) for r in reports]
+    assert all("sửa đổi" in r.summary for r in reports)
+    # The web verifier says the same.
+    from django.test import Client
+
+    c = Client()
+    c.force_login(personas.member)
+    upload = io.BytesIO(tampered)
+    upload.name = "bien-ban.pdf"
+    page = c.post(f"/meetings/{personas.meeting.pk}/minutes/verify/", {"file": upload}).content.decode()
+    verdict = page[page.index('id="verdict"'):]
+    assert "CẢNH BÁO: tệp đã bị sửa đổi" in verdict.split("</p>")[0]
+    uploaded_reports = verdict.split("</p>", 2)[2]
+    assert "Chữ ký hợp lệ nhưng tệp đã bị sửa đổi sau khi ký" in uploaded_reports
+    assert "Chữ ký hợp lệ, nội dung nguyên vẹn" not in uploaded_reports
+
+
+def test_a_change_slipped_in_between_the_two_signatures_is_reported_on_the_secretarys(personas):
+    p = personas
+    hold_meeting(p)
+    ms.credential_issue(actor=p.secretary, committee=p.committee, passphrase=PASS_SECRETARY)
+    ms.credential_issue(actor=p.chair, committee=p.committee, passphrase=PASS_CHAIR)
+    minutes = ms.minutes_sign_as_secretary(actor=p.secretary, meeting=p.meeting, passphrase=PASS_SECRETARY)
+    path = Path(settings.PRIVATE_MEDIA_ROOT) / minutes.pdf_path
+    forged = _pypdf_update(path.read_bytes(), _annotate)
+    path.write_bytes(forged)
+    # The stored hash no longer matches: the system refuses to let the chair sign the forged file.
+    with pytest.raises(Exception, match="không khớp"):
+        ms.minutes_sign_as_chair(actor=p.chair, meeting=p.meeting, passphrase=PASS_CHAIR)
+    # And a chair signing it elsewhere would not hide it: the secretary's signature reports the change.
+    signer_minutes_like = signing.sign(forged, field_name=render.CHAIR_FIELD,
+                                       signer=_chair_signer(p), display_name="Nguyễn Văn Chủ",
+                                       role="Chủ trì", when_text="01/01/2027 08:00")
+    reports = _summaries(signer_minutes_like)
+    by_field = {r.field: r for r in reports}
+    assert by_field[render.SECRETARY_FIELD].modified_after
+    assert not by_field[render.CHAIR_FIELD].modified_after
+
+
+def _chair_signer(p):
+    cred = ms.active_credential(p.chair)
+    return signing.make_signer(cert_pem=cred.cert_pem, key_pem_encrypted=cred.key_pem_encrypted,
+                               passphrase=PASS_CHAIR, chain_pem=cred.chain_pem)
+
+
+def test_a_flipped_byte_in_the_signed_range_breaks_the_signature(personas, tmp_path):
+    pdf = bytearray(_signed(personas))
+    i = pdf.index(b"BI")   # inside the first revision's content
+    pdf[i + 1] ^= 0x01
+    reports, error = signing.verify(bytes(pdf), ms.trust_roots())
+    assert error or not all(r.intact for r in reports)
+    path = tmp_path / "flipped.pdf"
+    path.write_bytes(bytes(pdf))
+    assert "Signature is Valid" not in run(["pdfsig", str(path)]).split("Signature #2")[0]

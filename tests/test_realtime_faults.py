@@ -1,0 +1,56 @@
+"""One bad socket never poisons its process: after a flood, the others keep heartbeats and gap recovery."""
+import asyncio
+
+import pytest
+import websockets
+from channels.db import database_sync_to_async as sync_to_async
+
+from sessions.models import Event, Meeting
+from tests.conftest import session_cookie
+from tests.servers import DaphneServer
+from tests.test_voting_services import start_meeting
+from tests.wsclient import MeetingSocket
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.smoke]
+
+
+@pytest.fixture
+def own_daphne(django_db_setup, django_db_blocker):
+    """A process of our own: what happens to it must not leak into other tests."""
+    with django_db_blocker.unblock():
+        server = DaphneServer(PRESENCE_TTL_SECONDS=3).start()
+    yield server
+    server.stop()
+
+
+async def test_after_a_flooder_is_cut_off_the_process_still_ticks_and_catches_sockets_up(own_daphne, personas):
+    p = personas
+    await sync_to_async(start_meeting)(p)
+    chair = await MeetingSocket.connect(own_daphne, await sync_to_async(session_cookie)(p.chair), p.meeting.pk)
+    flooder = await MeetingSocket.connect(own_daphne, await sync_to_async(session_cookie)(p.member), p.meeting.pk)
+    # Hundreds of bad frames queued at once: many are still in the pipe when the server closes.
+    await asyncio.gather(*(flooder.ws.send("garbage") for _ in range(400)), return_exceptions=True)
+    try:
+        while True:
+            await asyncio.wait_for(flooder.ws.recv(), 5)
+    except websockets.ConnectionClosed as e:
+        assert e.rcvd and e.rcvd.code == 4429
+    # The flooder is gone from presence (cleanup ran), not a ghost.
+    await chair.expect(lambda f: f["type"] == "presence" and p.member.pk not in f["content"]["online"], timeout=8)
+
+    # An event committed without any publish (as if its process died before publishing): the
+    # tick still tells this process's sockets, and the chair's socket catches up by itself.
+    def silent_event():
+        meeting = Meeting.objects.get(pk=p.meeting.pk)
+        meeting.last_seq += 1
+        meeting.save(update_fields=["last_seq"])
+        Event.objects.create(meeting=meeting, seq=meeting.last_seq, type="meeting.noop", data={"patch": {}})
+        return meeting.last_seq
+
+    seq = await sync_to_async(silent_event)()
+    await chair.wait_seq(seq, timeout=8)
+    heartbeat = await chair.expect(lambda f: f["type"] == "heartbeat", timeout=5)
+    assert heartbeat["content"]["seq"] == seq
+    # The daphne log has no crashed connection handler.
+    log = own_daphne.log_path.read_text(errors="replace")
+    assert "Attempt to send on a closed protocol" not in log and "presence tick failed" not in log
