@@ -154,6 +154,9 @@ class MeetingConsumer(AsyncWebsocketConsumer):
                 presence.watch(self.channel_name)  # a pinging client is expected to keep talking
                 await self.send(frame("pong", {"seq": self.seq}, msg_id))
                 return
+            if not self.synced:
+                # The order is hello → everything else: an action before the state it acts on is a client bug.
+                raise ProtocolError("hello_first", _("Cần gửi hello trước khi gửi thông điệp khác."))
             h = HANDLERS.get(msg_type)
             if h is None:
                 raise ProtocolError("unknown_type", _("Loại thông điệp không được hỗ trợ: %(t)s") % {"t": msg_type[:50]})
@@ -186,6 +189,9 @@ class MeetingConsumer(AsyncWebsocketConsumer):
 
     # --- keeping the client in sync -----------------------------------------------------------
     async def _send_state(self, last_seq: int | None, msg_id=None):
+        if self.synced and last_seq is not None and last_seq < self.seq:
+            # This socket already sent those events: a snapshot, never an event twice.
+            last_seq = None
         events = None
         if last_seq is not None and last_seq >= 0:
             events = await database_sync_to_async(self._replay)(last_seq)

@@ -49,8 +49,35 @@ async def test_after_a_flooder_is_cut_off_the_process_still_ticks_and_catches_so
 
     seq = await sync_to_async(silent_event)()
     await chair.wait_seq(seq, timeout=8)
-    heartbeat = await chair.expect(lambda f: f["type"] == "heartbeat", timeout=5)
-    assert heartbeat["content"]["seq"] == seq
+    # And the heartbeats go on, saying the socket is at the latest event.
+    await chair.expect(lambda f: f["type"] == "heartbeat" and f["content"]["seq"] == seq, timeout=5)
     # The daphne log has no crashed connection handler.
     log = own_daphne.log_path.read_text(errors="replace")
     assert "Attempt to send on a closed protocol" not in log and "presence tick failed" not in log
+
+
+async def test_a_resync_for_events_already_sent_gets_a_snapshot_never_duplicates(daphne, personas):
+    p = personas
+    await sync_to_async(start_meeting)(p)
+    chair = await MeetingSocket.connect(daphne, await sync_to_async(session_cookie)(p.chair), p.meeting.pk)
+    tablet = await MeetingSocket.connect(daphne, await sync_to_async(session_cookie)(p.member), p.meeting.pk)
+    start = tablet.seq
+    for step in (1, 1, -1):
+        await chair.ok("agenda.current", {"step": step})
+    await tablet.wait_seq(start + 3)
+    before = len(tablet.events)
+    msg_id = await tablet.send("resync", {"last_seq": start})
+    reply = await tablet.expect(lambda f: f.get("in_response") == msg_id)
+    assert reply["type"] == "snapshot" and reply["content"]["seq"] == start + 3
+    seen = [e["seq"] for e in tablet.events]
+    assert len(seen) == len(set(seen)) == before   # no event came twice
+
+
+async def test_actions_before_hello_are_refused_in_order(daphne, personas):
+    sock = await MeetingSocket.connect(daphne, await sync_to_async(session_cookie)(personas.member),
+                                       personas.meeting.pk, hello=False)
+    refused = await sock.request("speaker.request")
+    assert refused["type"] == "error" and refused["content"]["code"] == "hello_first"
+    assert (await sock.request("ping"))["type"] == "pong"
+    await sock.hello()
+    assert (await sock.request("attendance.check_in"))["type"] in ("ok", "error")
