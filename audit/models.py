@@ -7,7 +7,10 @@ class AuditEntry(models.Model):
     """Append-only; each entry's hash covers the previous entry's hash (tamper-evident chain)."""
 
     at = models.DateTimeField()
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # No database-level constraint and no ON DELETE action: an entry is never updated, not even to
+    # forget a deleted user (the name is kept in actor_name).
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.DO_NOTHING, related_name="+",
+                              db_constraint=False)
     actor_name = models.CharField(max_length=200, blank=True)
     action = models.CharField(max_length=80)
     committee_id = models.BigIntegerField(null=True, db_index=True)
@@ -17,6 +20,8 @@ class AuditEntry(models.Model):
     data = models.JSONField(default=dict)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # HMAC-SHA256 under a key outside the database (False: an entry from before the chain was keyed).
+    keyed = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["id"]

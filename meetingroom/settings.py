@@ -202,10 +202,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 OFFLINE_PACK_DAYS = env_int("OFFLINE_PACK_DAYS", 7)
 
-# --- Secret ballots -------------------------------------------------------------------------
-# The key-encryption key of secret polls: outside the database and its backups, readable only by
-# the app, the same file on every app server (created on first use). See voting/ballot_keys.py.
-BALLOT_KEY_FILE = Path(env_str("BALLOT_KEY_FILE", str(VAR_DIR / "ballot.key")))
+# --- Keys outside the database --------------------------------------------------------------
+# The application's key (secret-ballot key wrapping and MACs, the audit chain's HMAC): outside
+# the database and its backups, readable only by the app, the same file on every app server
+# (created on first use). See meetingroom/keyfile.py.
+APP_KEY_FILE = Path(env_str("APP_KEY_FILE", str(VAR_DIR / "app.key")))
+# Append-only export of the audit chain's head (one "id hash" line per entry), outside the database.
+AUDIT_ANCHOR_FILE = Path(env_str("AUDIT_ANCHOR_FILE", str(VAR_DIR / "audit-anchors.log")))
 
 # --- Real-time ------------------------------------------------------------------------------
 # How far behind a reconnecting client may be before it gets a snapshot instead of a replay.

@@ -8,6 +8,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign.fields import SigFieldSpec, append_signature_field
 from weasyprint import HTML
 
+from audit.services import audit_head
 from minutes import assemble as asm
 from minutes import selectors
 from sessions.models import Meeting
@@ -66,6 +67,8 @@ def context(meeting: Meeting, record: asm.Assembled, texts: dict[str, str], *, e
             for s in record.sections
         ],
         "event_seq": event_seq, "event_hash": event_hash, "event_count": event_count,
+        # Anchors the audit chain outside the database: a later truncation cannot match this head.
+        "audit_head": audit_head(),
     }
 
 

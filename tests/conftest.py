@@ -25,6 +25,12 @@ def _fast_password_hasher():
     get_hashers_by_algorithm.cache_clear()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_audit_anchors():
+    # The anchors file outlives databases; each test run starts a new database, so a new file.
+    settings.AUDIT_ANCHOR_FILE.unlink(missing_ok=True)
+
+
 class Personas:
     """A committee with chair, secretary, three members and an observer; and an outsider."""
 

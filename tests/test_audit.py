@@ -18,8 +18,13 @@ def _chain(n=4, actor=None):
 
 
 def _raw(sql, *params):
+    """What a database administrator can do: with the app's append-only trigger switched off."""
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER USER")
         cursor.execute(sql.format(table=TABLE), params)
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER USER")
 
 
 @pytest.mark.smoke
@@ -80,4 +85,86 @@ def test_publishing_polls_and_signing_appear_in_the_chain(personas):
     assert [r.actor_id for r in signed] == [personas.secretary.pk, personas.chair.pk]
     assert rows[-1].data["sha256"] == minutes.pdf_sha256
     assert any(r.object_id == str(poll.pk) for r in rows if r.action == "poll.opened")
+    assert audit_verify()[0]
+
+
+def _anchored_chain(capture, settings, tmp_path, n=4):
+    # A file of this test's own: these entries are rolled back with the test, the file is not.
+    settings.AUDIT_ANCHOR_FILE = tmp_path / "anchors.log"
+    with capture(execute=True):
+        entries = _chain(n)
+    assert len(settings.AUDIT_ANCHOR_FILE.read_text().splitlines()) == n
+    return entries
+
+
+def _recompute(entries_after, prev, keyed_digest):
+    """The administrator rewrites the chain from `prev` on, with the hash function they know."""
+    for e in entries_after:
+        e.refresh_from_db()
+        e.prev_hash = prev
+        e.hash = keyed_digest(prev, e)
+        _raw("UPDATE {table} SET prev_hash = %s, hash = %s WHERE id = %s", e.prev_hash, e.hash, e.pk)
+        prev = e.hash
+    return prev
+
+
+@pytest.mark.smoke
+def test_an_edited_row_with_the_whole_chain_recomputed_is_detected_without_the_key(personas):
+    from audit import services
+
+    entries = _chain()
+    _raw('UPDATE {table} SET data = %s WHERE id = %s', '{"i": 99, "ghi_chú": "Biên bản"}', entries[1].pk)
+
+    def forged(prev, e):   # the administrator's best try: the same fields, plain SHA-256 or a guessed key
+        e.keyed = False
+        return services._digest(prev, e)
+
+    head = _recompute(entries[1:], entries[0].hash, forged)
+    _raw("UPDATE audit_audithead SET last_hash = %s WHERE id = 1", head)
+    ok, _, bad = audit_verify()
+    assert not ok and bad == entries[1].pk
+    # Marking the forged rows "unkeyed" is a downgrade after keyed entries: caught as well.
+    _raw("UPDATE {table} SET keyed = false WHERE id >= %s", entries[1].pk)
+    assert audit_verify()[0] is False
+
+
+@pytest.mark.smoke
+def test_a_truncated_tail_with_the_head_fixed_up_is_caught_by_the_anchors(personas, django_capture_on_commit_callbacks,
+                                                                           settings, tmp_path):
+    entries = _anchored_chain(django_capture_on_commit_callbacks, settings, tmp_path)
+    assert audit_verify()[0]
+    _raw("DELETE FROM {table} WHERE id >= %s", entries[2].pk)
+    _raw("UPDATE audit_audithead SET last_hash = %s WHERE id = 1", entries[1].hash)
+    ok, count, bad = audit_verify()
+    assert not ok and bad is None
+
+
+@pytest.mark.smoke
+def test_an_emptied_table_is_caught(personas, django_capture_on_commit_callbacks, settings, tmp_path):
+    _anchored_chain(django_capture_on_commit_callbacks, settings, tmp_path)
+    _raw("DELETE FROM {table}")
+    _raw("UPDATE audit_audithead SET last_hash = %s WHERE id = 1", GENESIS)
+    assert audit_verify()[0] is False
+    with pytest.raises(CommandError):
+        call_command("audit_verify")
+
+
+@scaled
+def test_the_app_cannot_update_or_delete_audit_entries_in_postgresql(personas):
+    from django.db import DatabaseError, transaction
+
+    entry = _chain(1)[0]
+    for sql in (f"UPDATE {TABLE} SET action = 'x' WHERE id = %s", f"DELETE FROM {TABLE} WHERE id = %s"):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [entry.pk])
+    assert AuditEntry.objects.get(pk=entry.pk).action == "test.step"
+
+
+@pytest.mark.smoke
+def test_deleting_a_user_keeps_their_audit_entries_untouched(personas):
+    entry = _chain(1, actor=personas.observer)[0]
+    personas.observer.delete()
+    stored = AuditEntry.objects.get(pk=entry.pk)
+    assert stored.actor_id == entry.actor_id and stored.actor_name == entry.actor_name
     assert audit_verify()[0]

@@ -80,6 +80,11 @@ def test_the_signed_minutes_carry_the_record_in_the_party_layout(personas, tmp_p
     assert "Tán thành 3 (75%)" in flat and "Không tán thành 1 (25%)" in flat
     assert poll.eligible_hash in text.replace("\n", "").replace(" ", "")
     assert minutes.event_log_sha256 in text.replace("\n", "").replace(" ", "")
+    # The audit chain's head at rendering time is printed: it anchors the chain outside the database.
+    from audit.models import AuditEntry as Entry
+
+    before_signing = Entry.objects.filter(action="minutes.signed").order_by("id").first()
+    assert before_signing.prev_hash in text.replace("\n", "").replace(" ", "")
     events = list(Event.objects.filter(meeting=personas.meeting, seq__lte=minutes.event_log_seq)
                   .order_by("seq").values_list("seq", "type", "data"))
     from minutes.assemble import event_log_hash

@@ -74,19 +74,23 @@ def test_a_lost_or_wrong_ballot_key_says_so_publishes_nothing_and_the_poll_can_b
     poll = open_poll(p, secret=True)
     for u in p.voters:
         vote(p, u, poll, "yes", token=f"t{u.pk}")
-    settings.BALLOT_KEY_FILE = tmp_path / "another.key"    # a different key-encryption key
+    settings.APP_KEY_FILE = tmp_path / "another.key"    # a different key-encryption key
     _refused_and_untouched(p, poll, "khóa của cuộc bỏ phiếu kín không dùng được")
     (tmp_path / "broken.key").write_text("not base64!")
-    settings.BALLOT_KEY_FILE = tmp_path / "broken.key"
+    settings.APP_KEY_FILE = tmp_path / "broken.key"
     _refused_and_untouched(p, poll, "khóa của cuộc bỏ phiếu kín không dùng được")
-    # Without a usable key no secret poll opens at all (a vote nobody could count).
+    # A new key file (the old one is lost for good): the chair cancels the poll that cannot be counted.
+    settings.APP_KEY_FILE = tmp_path / "restored.key"
     services.poll_cancel(actor=p.chair, meeting=p.meeting, poll_id=poll.pk)
+    # Without a usable key no secret poll opens at all (a vote nobody could count).
+    draft = new_poll(p, secret=True)
+    settings.APP_KEY_FILE = tmp_path / "broken.key"
     with pytest.raises(BallotKeyUnavailable):
-        open_poll(p, secret=True)
+        services.poll_open(actor=p.chair, meeting=p.meeting, poll_id=draft.pk)
     assert not Poll.objects.filter(status="open").exists()
-    # The key is back: the chair holds the vote again.
-    settings.BALLOT_KEY_FILE = tmp_path / "restored.key"
-    again = open_poll(p, secret=True)
+    # With a usable key the chair holds the vote again.
+    settings.APP_KEY_FILE = tmp_path / "restored.key"
+    again = services.poll_open(actor=p.chair, meeting=p.meeting, poll_id=draft.pk)
     for u in p.voters:
         vote(p, u, again, "no", token=f"r{u.pk}")
     assert counts(close(p, again)) == {"yes": 0, "no": 5, "abstain": 0}
