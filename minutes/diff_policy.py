@@ -9,8 +9,8 @@ exists in the secretary's revision. After the last signature only long-term-vali
 added (DSS, document timestamps). Everything else is reported as a modification.
 """
 from pyhanko.sign.diff_analysis import (
-    CatalogModificationRule, DSSCompareRule, FormUpdatingRule, ModificationLevel, ObjectStreamRule,
-    SigFieldModificationRule, StandardDiffPolicy, XrefStreamRule,
+    CatalogModificationRule, DocInfoRule, DSSCompareRule, FormUpdatingRule, MetadataUpdateRule, ModificationLevel,
+    ObjectStreamRule, SigFieldModificationRule, StandardDiffPolicy, XrefStreamRule,
 )
 from pyhanko.sign.diff_analysis.policy_api import DiffResult
 
@@ -19,6 +19,21 @@ from pyhanko.sign.diff_analysis.policy_api import DiffResult
 STRICT_POLICY = StandardDiffPolicy(
     global_rules=[
         CatalogModificationRule(),
+        XrefStreamRule().as_qualified(ModificationLevel.LTA_UPDATES),
+        ObjectStreamRule().as_qualified(ModificationLevel.LTA_UPDATES),
+        DSSCompareRule().as_qualified(ModificationLevel.LTA_UPDATES),
+    ],
+    form_rule=FormUpdatingRule(field_rules=[SigFieldModificationRule()]),
+)
+
+
+# The revision that adds the next signature: pyHanko's signer also refreshes the modification date
+# in /Info and XMP. Used only for that one revision (minutes.signing._modified_after).
+SIGNING_REVISION_POLICY = StandardDiffPolicy(
+    global_rules=[
+        CatalogModificationRule(),
+        DocInfoRule().as_qualified(ModificationLevel.LTA_UPDATES),
+        MetadataUpdateRule().as_qualified(ModificationLevel.LTA_UPDATES),
         XrefStreamRule().as_qualified(ModificationLevel.LTA_UPDATES),
         ObjectStreamRule().as_qualified(ModificationLevel.LTA_UPDATES),
         DSSCompareRule().as_qualified(ModificationLevel.LTA_UPDATES),

@@ -243,6 +243,27 @@ def _later_fields(field_name: str) -> set[str]:
     return set(SIGNING_ORDER[SIGNING_ORDER.index(field_name) + 1:])
 
 
+def _modified_after(sig, status, checked: dict, context) -> bool:
+    """Strict after the last signature. After an earlier one, exactly one revision may follow it
+    before the next expected signature: that signature's own, which fills its field and, as any
+    signing does, refreshes the document's modification date in /Info and XMP (PDF/A keeps the two
+    in step). Anything else — an extra revision, a metadata-only edit — counts as a modification."""
+    later = _later_fields(sig.field_name)
+    strict = diff_policy.modified_after(status, later_fields=later)
+    if not strict or not later or not status.intact:
+        return strict
+    following = [checked[name] for name in SIGNING_ORDER if name in later and name in checked]
+    if not following:
+        return True
+    next_sig, next_status = following[0]
+    if next_status is None or next_sig.signed_revision != sig.signed_revision + 1:
+        return True
+    if diff_policy.modified_after(next_status, later_fields=_later_fields(next_sig.field_name)):
+        return True
+    lenient = validate_pdf_signature(sig, context, diff_policy=diff_policy.SIGNING_REVISION_POLICY)
+    return diff_policy.modified_after(lenient, later_fields=later)
+
+
 def verify(pdf: bytes, trust_roots_pem: list[str]) -> tuple[list[SignatureReport], str | None]:
     """Each signature read back from the file itself; (reports, error) — error when unreadable."""
     roots = [c for pem in trust_roots_pem for c in asn1_certs(pem)]
@@ -253,19 +274,24 @@ def verify(pdf: bytes, trust_roots_pem: list[str]) -> tuple[list[SignatureReport
         return [], _("Tệp bị hỏng hoặc không phải PDF hợp lệ.")
     if not embedded:
         return [], _("Tệp không có chữ ký số.")
-    reports = []
+    context = ValidationContext(trust_roots=roots, allow_fetching=False)
+    checked = {}
     for sig in embedded:
         try:
-            status = validate_pdf_signature(sig, ValidationContext(trust_roots=roots, allow_fetching=False),
-                                            diff_policy=diff_policy.STRICT_POLICY)
+            checked[sig.field_name] = (sig, validate_pdf_signature(sig, context, diff_policy=diff_policy.STRICT_POLICY))
         except Exception:
+            checked[sig.field_name] = (sig, None)
+    reports = []
+    for sig in embedded:
+        status = checked[sig.field_name][1]
+        if status is None:
             reports.append(SignatureReport(sig.field_name, "", None, False, False, False, False, True,
                                            _("Không kiểm tra được chữ ký (dữ liệu chữ ký hỏng).")))
             continue
         cert = status.signing_cert
         cn = cert.subject.native.get("common_name", "") if cert is not None else ""
         whole = status.coverage is not None and status.coverage.name == "ENTIRE_FILE"
-        modified = diff_policy.modified_after(status, later_fields=_later_fields(sig.field_name))
+        modified = _modified_after(sig, status, checked, context)
         if not status.intact:
             summary = _("Nội dung đã bị thay đổi sau khi ký — chữ ký KHÔNG còn giá trị.")
         elif not status.valid:

@@ -45,9 +45,9 @@ def _signing_role(user, meeting) -> str | None:
     as_chair = policy.can(user, Action.SIGN_AS_CHAIR, meeting)
     status, signed_by = Minutes.objects.filter(meeting=meeting).values_list(
         "status", "secretary_signed_by_id").first() or (None, None)
-    if signed_by == user.pk and status != Minutes.Status.DRAFT:
-        return None  # one person never signs both places
-    if as_chair and (status == Minutes.Status.SECRETARY_SIGNED or not as_secretary):
+    signed_as_secretary = signed_by == user.pk and status != Minutes.Status.DRAFT
+    # One person never signs both places: whoever signed as secretary is never offered the chair's.
+    if as_chair and not signed_as_secretary and (status == Minutes.Status.SECRETARY_SIGNED or not as_secretary):
         return "chair"
     return "secretary" if as_secretary else None
 

@@ -69,8 +69,17 @@ def _summaries(pdf: bytes):
     return reports
 
 
-def test_an_untouched_file_verifies_and_pdfsig_agrees(personas, tmp_path):
-    pdf = _signed(personas)
+def test_an_untouched_file_verifies_even_when_the_chair_signs_later(personas, tmp_path):
+    import time
+
+    p = personas
+    hold_meeting(p)
+    ms.credential_issue(actor=p.secretary, committee=p.committee, passphrase=PASS_SECRETARY)
+    ms.credential_issue(actor=p.chair, committee=p.committee, passphrase=PASS_CHAIR)
+    ms.minutes_sign_as_secretary(actor=p.secretary, meeting=p.meeting, passphrase=PASS_SECRETARY)
+    time.sleep(1.1)   # signing refreshes the modification date in /Info and XMP: a different second
+    minutes = ms.minutes_sign_as_chair(actor=p.chair, meeting=p.meeting, passphrase=PASS_CHAIR)
+    pdf = (Path(settings.PRIVATE_MEDIA_ROOT) / minutes.pdf_path).read_bytes()
     reports = _summaries(pdf)
     assert [(r.field, r.intact, r.valid, r.modified_after) for r in reports] == [
         (render.SECRETARY_FIELD, True, True, False), (render.CHAIR_FIELD, True, True, False)]
@@ -105,19 +114,21 @@ def test_any_change_after_the_last_signature_is_reported_as_modified(personas, t
     assert "Chữ ký hợp lệ, nội dung nguyên vẹn" not in uploaded_reports
 
 
-def test_a_change_slipped_in_between_the_two_signatures_is_reported_on_the_secretarys(personas):
+@pytest.mark.parametrize("attack", [_annotate, _retitle], ids=["annotation", "metadata"])
+def test_a_change_slipped_in_between_the_two_signatures_is_reported_on_the_secretarys(personas, attack):
     p = personas
     hold_meeting(p)
     ms.credential_issue(actor=p.secretary, committee=p.committee, passphrase=PASS_SECRETARY)
     ms.credential_issue(actor=p.chair, committee=p.committee, passphrase=PASS_CHAIR)
     minutes = ms.minutes_sign_as_secretary(actor=p.secretary, meeting=p.meeting, passphrase=PASS_SECRETARY)
     path = Path(settings.PRIVATE_MEDIA_ROOT) / minutes.pdf_path
-    forged = _pypdf_update(path.read_bytes(), _annotate)
+    forged = _pypdf_update(path.read_bytes(), attack)
     path.write_bytes(forged)
     # The stored hash no longer matches: the system refuses to let the chair sign the forged file.
     with pytest.raises(Exception, match="không khớp"):
         ms.minutes_sign_as_chair(actor=p.chair, meeting=p.meeting, passphrase=PASS_CHAIR)
-    # And a chair signing it elsewhere would not hide it: the secretary's signature reports the change.
+    # And a chair signing it elsewhere would not hide it: the secretary's signature reports the change
+    # (an extra revision between the two signatures, whatever it contains).
     signer_minutes_like = signing.sign(forged, field_name=render.CHAIR_FIELD,
                                        signer=_chair_signer(p), display_name="Nguyễn Văn Chủ",
                                        role="Chủ trì", when_text="01/01/2027 08:00")
