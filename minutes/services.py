@@ -15,7 +15,7 @@ from minutes import crdt, render, selectors, signing, tokens
 from minutes.models import CertificateAuthority, Minutes, SigningCredential
 from sessions.errors import Conflict, Invalid, NotFound
 from sessions.events import emit
-from sessions.models import Committee, Meeting
+from sessions.models import Committee, Event, Meeting
 from sessions.selectors import display_name
 from sessions.snapshot import sections
 
@@ -173,6 +173,29 @@ def _store(meeting: Meeting, name: str, data: bytes) -> str:
 
 def read_pdf(minutes: Minutes) -> bytes:
     return (Path(settings.PRIVATE_MEDIA_ROOT) / minutes.pdf_path).read_bytes()
+
+
+def read_checked_pdf(minutes: Minutes, *, actor) -> bytes:
+    """The archived file, only if it still matches the hash recorded when it was signed."""
+    data = read_pdf(minutes)
+    if signing.sha256(data) != minutes.pdf_sha256:
+        audit_record(actor=actor, action="minutes.archive_mismatch", meeting=minutes.meeting, target=minutes,
+                     data={"expected": minutes.pdf_sha256, "found": signing.sha256(data)})
+        raise Conflict(_("Tệp biên bản lưu trữ đã bị thay đổi (không khớp mã kiểm tra ghi khi ký). "
+                         "Tệp này không được gửi; hãy báo quản trị hệ thống."))
+    return data
+
+
+def record_check(minutes: Minutes) -> dict:
+    """Does the signed record still cover the whole meeting, and is the event log what was signed?"""
+    meeting = minutes.meeting
+    seq = minutes.event_log_seq or 0
+    # The signatures themselves are announced as events after the record was rendered: not missing.
+    later = Event.objects.filter(meeting=meeting, seq__gt=seq).exclude(type__startswith="minutes.").count()
+    return {
+        "seq": seq, "latest": meeting.last_seq, "later_events": later,
+        "hash_ok": bool(minutes.event_log_sha256) and selectors.event_log_hash(meeting, seq) == minutes.event_log_sha256,
+    }
 
 
 @contextlib.contextmanager

@@ -136,7 +136,7 @@ def minutes_pdf(request, meeting_id: int):
     if minutes.status != Minutes.Status.SIGNED and not policy.can(request.user, Action.EDIT_MINUTES, meeting):
         # Before the chair signs, only the secretary and the chair see the half-signed file.
         raise NotFound(_("Biên bản chưa được ký đầy đủ."))
-    data = services.read_pdf(minutes)
+    data = services.read_checked_pdf(minutes, actor=request.user)
     return _pdf_response(data, f"bien-ban-{meeting.pk}.pdf", inline=request.GET.get("download") != "1")
 
 
@@ -154,7 +154,8 @@ def minutes_verify(request, meeting_id: int):
         data = services.read_pdf(archived)
         reports, error = signing.verify(data, roots)
         context["archive"] = {"reports": reports, "error": error,
-                              "sha_ok": signing.sha256(data) == archived.pdf_sha256}
+                              "sha_ok": signing.sha256(data) == archived.pdf_sha256,
+                              "record": services.record_check(archived)}
     status = 200
     if request.method == "POST":
         upload = request.FILES.get("file")

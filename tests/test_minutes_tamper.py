@@ -153,3 +153,57 @@ def test_a_flipped_byte_in_the_signed_range_breaks_the_signature(personas, tmp_p
     path = tmp_path / "flipped.pdf"
     path.write_bytes(bytes(pdf))
     assert "Signature is Valid" not in run(["pdfsig", str(path)]).split("Signature #2")[0]
+
+
+def test_a_changed_archive_is_never_served_and_the_refusal_is_audited(personas):
+    from django.test import Client
+
+    from audit.models import AuditEntry
+
+    pdf = _signed(personas)
+    from minutes.models import Minutes
+
+    minutes = Minutes.objects.get(meeting=personas.meeting)
+    path = Path(settings.PRIVATE_MEDIA_ROOT) / minutes.pdf_path
+    c = Client()
+    c.force_login(personas.member)
+    assert c.get(f"/meetings/{personas.meeting.pk}/minutes/bien-ban.pdf").content == pdf
+    path.write_bytes(_pypdf_update(pdf, _retitle))
+    r = c.get(f"/meetings/{personas.meeting.pk}/minutes/bien-ban.pdf")
+    assert r.status_code == 409 and r["Content-Type"].startswith("text/html")
+    assert "không khớp mã kiểm tra" in r.content.decode()
+    assert AuditEntry.objects.filter(action="minutes.archive_mismatch").exists()
+
+
+def test_the_verify_page_compares_the_signed_record_with_the_event_log(personas):
+    from django.test import Client
+
+    from sessions.models import Event
+
+    _signed(personas)
+    c = Client()
+    c.force_login(personas.member)
+    page = c.get(f"/meetings/{personas.meeting.pk}/minutes/verify/").content.decode()
+    check = page[page.index('id="record-check"'):].split("</p>")[0]
+    assert "sig-ok" in page[page.index('id="record-check"') - 40:page.index('id="record-check"') + 60]
+    assert "CẢNH BÁO" not in check
+    # The administrator edits a past event in the database: the verify page says so.
+    first = Event.objects.filter(meeting=personas.meeting).order_by("seq").first()
+    Event.objects.filter(pk=first.pk).update(data={"patch": {"meeting": None}})
+    page = c.get(f"/meetings/{personas.meeting.pk}/minutes/verify/").content.decode()
+    check = page[page.index('id="record-check"'):].split("</p>")[0]
+    assert "không còn khớp" in check
+
+
+def test_an_event_recorded_after_signing_is_reported_as_missing_from_the_minutes(personas):
+    from django.test import Client
+
+    from sessions.events import emit
+
+    _signed(personas)
+    emit(personas.meeting, "agenda.current", patch={}, actor=personas.chair)  # as if a poll had run after
+    c = Client()
+    c.force_login(personas.member)
+    page = c.get(f"/meetings/{personas.meeting.pk}/minutes/verify/").content.decode()
+    check = page[page.index('id="record-check"'):].split("</p>")[0]
+    assert "có 1 sự kiện xảy ra sau khi lập biên bản" in check
