@@ -12,7 +12,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from sessions import policy, presence, receipts
+from sessions import guest_view, policy, presence, receipts
 from sessions.errors import DomainError
 from sessions.events import events_after, meeting_group, publisher, user_group
 from sessions.models import Device, Meeting
@@ -30,15 +30,15 @@ _SYNC = Handler("hello", None, None, {"last_seq": Field(int, required=False), "p
 _RESYNC = Handler("resync", None, None, {"last_seq": Field(int, required=False)})
 
 
-_encoded_events: OrderedDict[tuple[int, int], str] = OrderedDict()
+_encoded_events: OrderedDict[tuple[int, int, bool], str] = OrderedDict()
 
 
-def _event_frame(meeting_id: int, event: dict) -> str:
-    """Encode each live event once per process, not once per socket (hundreds per meeting)."""
-    key = (meeting_id, event["seq"])
+def _event_frame(meeting_id: int, event: dict, guest: bool = False) -> str:
+    """Encode each live event once per process (and audience), not once per socket (hundreds per meeting)."""
+    key = (meeting_id, event["seq"], guest)
     text = _encoded_events.get(key)
     if text is None:
-        text = _encoded_events[key] = frame("event", event)
+        text = _encoded_events[key] = frame("event", guest_view.event_for_guest(event) if guest else event)
         if len(_encoded_events) > 512:
             _encoded_events.popitem(last=False)
     return text
@@ -54,6 +54,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         self.synced = False
         self.joined = False
         self.closing = False
+        self.guest = False
         self.limits = FrameLimits()
         await self.accept()
         refusal = await database_sync_to_async(self._refusal)()
@@ -84,6 +85,8 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             # Same answer whether it exists or not, for people outside the committee.
             return Close.FORBIDDEN, _("Bạn không tham dự cuộc họp này.")
         self.committee_id = meeting.committee_id
+        # An invited guest (no role in the committee) sees the allow-listed part (sessions/guest_view.py).
+        self.guest = policy.is_guest_only(self.user, meeting)
         return None
 
     # Sending on a socket that is closing or closed is harmless: frames already queued behind a
@@ -202,7 +205,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             await self.send(frame("snapshot", state, msg_id))
             return
         for event in events:
-            await self.send(_event_frame(self.meeting_id, event))
+            await self.send(_event_frame(self.meeting_id, event, self.guest))
         self.seq = events[-1]["seq"] if events else last_seq
         self.synced = True
         personal = await database_sync_to_async(self._personal)()
@@ -218,7 +221,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
     def _snapshot(self) -> dict:
         state = build_snapshot(self.meeting_id, self.user)
         state["presence"] = presence.online_user_ids(self.meeting_id)
-        return state
+        return guest_view.state_for_guest(state) if self.guest else state
 
     def _personal(self) -> dict:
         meeting = Meeting.objects.select_related("committee").get(pk=self.meeting_id)
@@ -231,7 +234,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             return
         for event in events:
             if event["seq"] > self.seq:
-                await self.send(_event_frame(self.meeting_id, event))
+                await self.send(_event_frame(self.meeting_id, event, self.guest))
                 self.seq = event["seq"]
 
     # --- group messages -----------------------------------------------------------------------
@@ -244,7 +247,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         if event["seq"] > self.seq + 1:
             await self._catch_up()  # a group message was lost: fill the gap from the log
             return
-        await self.send(_event_frame(self.meeting_id, event))
+        await self.send(_event_frame(self.meeting_id, event, self.guest))
         self.seq = event["seq"]
 
     async def meeting_tick(self, message):

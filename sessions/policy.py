@@ -41,6 +41,12 @@ def is_guest(user, meeting: Meeting) -> bool:
     return user.is_authenticated and MeetingGuest.objects.filter(meeting=meeting, user=user).exists()
 
 
+def is_guest_only(user, meeting: Meeting) -> bool:
+    """Invited to this meeting and nothing more: no role in the committee, not its chair or secretary."""
+    return not _committee_roles(user, meeting.committee_id) and meeting.chair_id != user.id \
+        and meeting.secretary_id != user.id and is_guest(user, meeting)
+
+
 def _committee_roles(user, committee_id) -> set[str]:
     if not user.is_authenticated:
         return set()

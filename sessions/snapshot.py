@@ -47,6 +47,10 @@ def personal_sections(meeting: Meeting, user) -> dict:
     return {name: builder(meeting, user) for name, builder in _PERSONAL.items()}
 
 
+def is_shared(name: str) -> bool:
+    return name in _SHARED
+
+
 def shared_part(state: dict) -> dict:
     """The shared sections and seq of a snapshot (what events must reproduce)."""
     return {k: v for k, v in state.items() if k == "seq" or k in _SHARED}
