@@ -33,7 +33,7 @@ run: system-deps install $(VAR)/secret_key
 	SECRET_KEY=$$(cat $(VAR)/secret_key) SECURE_COOKIES=0 $(PY) manage.py migrate -v0
 	SECRET_KEY=$$(cat $(VAR)/secret_key) $(PY) manage.py collectstatic --noinput -v0
 	SECRET_KEY=$$(cat $(VAR)/secret_key) $(PY) manage.py seed_demo --url http://127.0.0.1:$(PORT)/
-	SECRET_KEY=$$(cat $(VAR)/secret_key) SECURE_COOKIES=0 $(PY) -m daphne -b 127.0.0.1 -p $(PORT) meetingroom.asgi:application
+	SECRET_KEY=$$(cat $(VAR)/secret_key) SECURE_COOKIES=0 $(PY) -m meetingroom.serve -b 127.0.0.1 -p $(PORT) meetingroom.asgi:application
 
 test: system-deps install
 	bin/test

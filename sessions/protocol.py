@@ -88,11 +88,23 @@ def readable_id(text: str | None):
     return msg_id if isinstance(msg_id, (int, str)) and not isinstance(msg_id, bool) else None
 
 
+_LEADING_ID = re.compile(r'^\s*\{[^{}]*?"id"\s*:\s*(-?\d{1,15}|"[^"\\]{0,64}")')
+
+
+def _leading_id(text: str):
+    """The id of a frame too large to parse, when it stands among the first top-level fields."""
+    match = _LEADING_ID.match(text[:512])
+    if not match:
+        return None
+    raw = match.group(1)
+    return raw[1:-1] if raw.startswith('"') else int(raw)
+
+
 def parse_envelope(text: str | None, max_bytes: int) -> Envelope:
     if text is None:
         raise ProtocolError("bad_frame", _("Chỉ nhận khung văn bản JSON."))
     if len(text.encode()) > max_bytes:
-        raise ProtocolError("too_large", _("Thông điệp quá lớn."))
+        raise ProtocolError("too_large", _("Thông điệp quá lớn."), msg_id=_leading_id(text))
     try:
         frame = json.loads(text)
     except ValueError:

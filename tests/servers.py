@@ -61,7 +61,7 @@ class DaphneServer:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "meetingroom.asgi:application"],
+            [sys.executable, "-m", "meetingroom.serve", "-b", "127.0.0.1", "-p", str(self.port), "meetingroom.asgi:application"],
             cwd=ROOT, env=server_env(**self.env), stdout=log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout

@@ -81,3 +81,12 @@ async def test_actions_before_hello_are_refused_in_order(daphne, personas):
     assert (await sock.request("ping"))["type"] == "pong"
     await sock.hello()
     assert (await sock.request("attendance.check_in"))["type"] in ("ok", "error")
+
+
+@pytest.mark.parametrize("size", [20 * 1024, 2 * 1024 * 1024])
+async def test_an_oversize_frame_gets_too_large_and_the_socket_stays_usable(daphne, personas, size):
+    sock = await MeetingSocket.connect(daphne, await sync_to_async(session_cookie)(personas.member), personas.meeting.pk)
+    await sock.send_raw('{"type": "speaker.request", "id": 77, "content": {"pad": "' + "x" * size + '"}}')
+    reply = await sock.expect(lambda f: f["type"] == "error", timeout=15)
+    assert reply["content"]["code"] == "too_large" and reply.get("in_response") == 77
+    assert (await sock.request("ping"))["type"] == "pong"
