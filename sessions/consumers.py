@@ -177,6 +177,9 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         await self.send(frame("ok", result or {}, msg_id))
 
     def _run(self, h: Handler, content: dict, key: str | None):
+        # Roles are read fresh for every action: a revoked secretary's open socket can do nothing more.
+        self._forget_roles()
+
         def run():
             # Permission is checked on every message: roles can change while a socket is open.
             meeting = policy.meeting_for(self.user, self.meeting_id, h.action or policy.Action.VIEW)
@@ -272,15 +275,24 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             await self.send(error_frame("session_ended", _("Phiên đăng nhập đã kết thúc.")))
             await self.close(Close.SESSION_ENDED)
 
-    async def membership_ended(self, message):
-        if message.get("committee_id") == getattr(self, "committee_id", None):
-            allowed = await database_sync_to_async(self._still_allowed)()
-            if not allowed:
-                await self.send(error_frame("forbidden", _("Bạn không còn tham dự cuộc họp này.")))
-                await self.close(Close.FORBIDDEN)
+    async def membership_changed(self, message):
+        if message.get("committee_id") != getattr(self, "committee_id", None):
+            return
+        allowed = await database_sync_to_async(self._still_allowed)()
+        if not allowed:
+            await self.send(error_frame("forbidden", _("Bạn không còn tham dự cuộc họp này.")))
+            await self.close(Close.FORBIDDEN)
+        elif self.synced:
+            await self._send_state(self.seq)  # "synced" with fresh personal sections: roles, what I can do
 
-    def _still_allowed(self) -> bool:
+    def _forget_roles(self) -> None:
         if hasattr(self.user, "_membership_cache"):
             del self.user._membership_cache
+
+    def _still_allowed(self) -> bool:
+        self._forget_roles()
         meeting = Meeting.objects.filter(pk=self.meeting_id).first()
-        return meeting is not None and policy.can(self.user, policy.Action.VIEW, meeting)
+        if meeting is None or not policy.can(self.user, policy.Action.VIEW, meeting):
+            return False
+        self.guest = policy.is_guest_only(self.user, meeting)
+        return True

@@ -403,10 +403,7 @@ def membership_end(*, actor, membership: Membership) -> Membership:
     membership.is_active = False
     membership.save(update_fields=["is_active"])
     audit_record(actor=actor, action="membership.ended", committee=membership.committee, target=membership.user)
-    committee_id = membership.committee_id
-    user_id = membership.user_id
-    transaction.on_commit(lambda: notify_user(user_id, {"type": "membership.ended", "committee_id": committee_id}))
-    return membership
+    return membership  # its open sockets hear it from the post_save signal (sessions/signals.py)
 
 
 @transaction.atomic

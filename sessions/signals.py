@@ -1,10 +1,12 @@
 """Connect auth events to the real-time layer and the device list."""
 from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
 from sessions.events import notify_user
-from sessions.models import Device
+from sessions.models import Device, Membership
 
 
 @receiver(user_logged_in)
@@ -27,3 +29,12 @@ def _close_sockets_on_logout(sender, request, user, **kwargs):
     if key:
         Device.objects.filter(session_key=key, revoked_at__isnull=True).update(revoked_at=timezone.now())
     notify_user(user.pk, {"type": "session.ended", "session_key": key or ""})
+
+
+@receiver(post_save, sender=Membership)
+@receiver(post_delete, sender=Membership)
+def _membership_changed(sender, instance, **kwargs):
+    # Any change of roles or membership, from a service or the Django admin, reaches the person's
+    # open sockets: they re-check their permission and refresh what the tablet offers.
+    user_id, committee_id = instance.user_id, instance.committee_id
+    transaction.on_commit(lambda: notify_user(user_id, {"type": "membership.changed", "committee_id": committee_id}))
