@@ -79,11 +79,9 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         if Device.objects.filter(session_key=self.session_key, revoked_at__isnull=False).exists():
             return Close.SESSION_ENDED, _("Thiết bị này đã bị thu hồi quyền truy cập.")
         meeting = Meeting.objects.filter(pk=self.meeting_id).select_related("committee").first()
-        if meeting is None:
-            return Close.NOT_FOUND, _("Không tìm thấy cuộc họp.")
-        if not policy.can(self.user, policy.Action.VIEW, meeting):
-            # Same answer whether it exists or not, for people outside the committee.
-            return Close.FORBIDDEN, _("Bạn không tham dự cuộc họp này.")
+        if meeting is None or not policy.can(self.user, policy.Action.VIEW, meeting):
+            # The same answer whether it exists or not: an outsider cannot probe which ids exist.
+            return Close.NOT_FOUND, _("Không tìm thấy cuộc họp hoặc bạn không tham dự cuộc họp này.")
         self.committee_id = meeting.committee_id
         # An invited guest (no role in the committee) sees the allow-listed part (sessions/guest_view.py).
         self.guest = policy.is_guest_only(self.user, meeting)

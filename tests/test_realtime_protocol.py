@@ -32,11 +32,14 @@ async def test_anonymous_users_are_refused_with_4401(daphne, personas):
     assert await closed_with(sock.ws) == 4401
 
 
-async def test_outsiders_are_refused_with_4403(daphne, personas, cookies):
-    sock = await MeetingSocket.connect(daphne, cookies["outsider"], personas.meeting.pk, hello=False)
-    frame = json.loads(await sock.ws.recv())
-    assert frame["type"] == "error" and frame["content"]["code"] == "refused"
-    assert await closed_with(sock.ws) == 4403
+async def test_outsiders_get_exactly_the_answer_for_a_meeting_that_does_not_exist(daphne, personas, cookies):
+    answers = []
+    for meeting_id in (personas.meeting.pk, 987654):
+        sock = await MeetingSocket.connect(daphne, cookies["outsider"], meeting_id, hello=False)
+        frame = json.loads(await sock.ws.recv())
+        answers.append((frame, await closed_with(sock.ws)))
+    assert answers[0] == answers[1]
+    assert answers[0][0]["content"]["code"] == "refused" and answers[0][1] == 4404
 
 
 async def test_an_unknown_meeting_is_refused_with_4404(daphne, personas, cookies):
