@@ -26,6 +26,10 @@ COUNT_LABELS = {
 }
 
 
+# The conclusions section starts as this prompt; left as it is, the minutes have no conclusion.
+CONCLUSIONS_PROMPT = "Đồng chí chủ trì kết luận:\n"
+
+
 @dataclass
 class Section:
     key: str
@@ -185,7 +189,7 @@ def assemble(*, info: dict, members: list[dict], attendance: dict, agenda: list[
         names = by_item.get(item["id"], [])
         items.append({**item, "speakers": names, "polls": polls_by_item.get(item["id"], [])})
         sections.append(Section(f"item.{item['id']}", f"{item['number']}. {item['title']}", _item_text(item, names)))
-    sections.append(Section("conclusions", "Kết luận", "Đồng chí chủ trì kết luận:\n"))
+    sections.append(Section("conclusions", "Kết luận", CONCLUSIONS_PROMPT))
     closing = "Cuộc họp kết thúc"
     if info.get("closed_time"):
         closing += f" vào lúc {info['closed_time']}"

@@ -104,3 +104,22 @@ def minutes_section(meeting: Meeting) -> dict:
 
 def signed_minutes_of(meeting: Meeting) -> Minutes | None:
     return Minutes.objects.filter(meeting=meeting).exclude(pdf_path="").first()
+
+
+def signing_checklist(meeting: Meeting, minutes: Minutes | None) -> list[str]:
+    """What the record still lacks, shown to the secretary before she signs (she must confirm)."""
+    items = []
+    if meeting.status != Meeting.Status.CLOSED:
+        items.append("Cuộc họp chưa bế mạc: chỉ ký được sau khi bế mạc.")
+    recorded = set(ss.attendance_map(meeting))
+    missing = [ss.display_name(m.user) for m in ss.committee_members(meeting)
+               if m.is_voting_member and str(m.user_id) not in recorded
+               and m.user_id not in (meeting.chair_id, meeting.secretary_id)]
+    if missing:
+        items.append(f"Chưa ghi điểm danh cho {len(missing)} đồng chí: {', '.join(missing)} "
+                     "(biên bản sẽ ghi là vắng không có lý do).")
+    if minutes is not None:
+        conclusions = draft_texts(minutes).get("conclusions", "").strip()
+        if not conclusions or conclusions == asm.CONCLUSIONS_PROMPT.strip():
+            items.append("Chưa ghi kết luận của chủ trì.")
+    return items

@@ -230,8 +230,12 @@ def _tell_editors(group: str, status: str) -> None:
 
 
 @transaction.atomic
-def minutes_sign_as_secretary(*, actor, meeting: Meeting, passphrase: str) -> Minutes:
-    """Freeze the draft: render the PDF from it and put the secretary's signature on it."""
+def minutes_sign_as_secretary(*, actor, meeting: Meeting, passphrase: str, acknowledged: bool) -> Minutes:
+    """Freeze the draft: render the PDF from it and put the secretary's signature on it.
+
+    `acknowledged`: the secretary has seen what the record still lacks (selectors.signing_checklist)
+    and signs anyway; required whenever that list is not empty.
+    """
     if meeting.status != Meeting.Status.CLOSED:
         # The record is complete only once the meeting is closed: nothing can happen after signing.
         raise Conflict(_("Chỉ ký biên bản sau khi cuộc họp đã bế mạc."))
@@ -239,6 +243,10 @@ def minutes_sign_as_secretary(*, actor, meeting: Meeting, passphrase: str) -> Mi
     minutes = _locked(meeting)
     if minutes.status != S.DRAFT:
         raise Conflict(_("Thư ký đã ký biên bản này."))
+    lacking = selectors.signing_checklist(meeting, minutes)
+    if lacking and not acknowledged:
+        raise Invalid(_("Biên bản còn thiếu: %(items)s Hãy xác nhận đã xem trước khi ký.")
+                      % {"items": " ".join(lacking)}, field="acknowledged")
     with _signer(actor, passphrase) as (cred, signer):
         rendered = render.render_pdf(meeting, selectors.draft_texts(minutes))
         now = timezone.now()

@@ -110,8 +110,12 @@ def minutes_sign(request, meeting_id: int):
                     actor=request.user, committee=meeting.committee, token_label=request.POST.get("token_label", ""),
                     key_label=request.POST.get("key_label", ""), pin=request.POST.get("pin", ""))
             elif op == "sign":
-                sign = services.minutes_sign_as_secretary if role == "secretary" else services.minutes_sign_as_chair
-                sign(actor=request.user, meeting=meeting, passphrase=request.POST.get("passphrase", ""))
+                passphrase = request.POST.get("passphrase", "")
+                if role == "secretary":
+                    services.minutes_sign_as_secretary(actor=request.user, meeting=meeting, passphrase=passphrase,
+                                                       acknowledged=request.POST.get("acknowledged") == "1")
+                else:
+                    services.minutes_sign_as_chair(actor=request.user, meeting=meeting, passphrase=passphrase)
             else:
                 raise Invalid(_("Thao tác không hợp lệ."))
             return redirect("minutes_sign", meeting.pk)
@@ -120,8 +124,10 @@ def minutes_sign(request, meeting_id: int):
         except DomainError as e:
             return render(request, "minutes/error.html", {"message": e.message}, status=e.http_status)
     minutes = Minutes.objects.filter(meeting=meeting).first()
+    checklist = selectors.signing_checklist(meeting, minutes) if role == "secretary" and (
+        minutes is None or minutes.status == Minutes.Status.DRAFT) else []
     return render(request, "minutes/sign.html", {
-        "meeting": meeting, "minutes": minutes, "role": role, "error": error,
+        "meeting": meeting, "minutes": minutes, "role": role, "error": error, "checklist": checklist,
         "credential": services.active_credential(request.user), "tokens_enabled": bool(tokens.library()),
     }, status=400 if error else 200)
 

@@ -134,7 +134,7 @@ async def test_editing_after_the_secretary_signs_is_refused_live(daphne, persona
         ss.meeting_close(actor=personas.chair, meeting=personas.meeting)  # minutes are signed after the meeting
         personas.meeting.refresh_from_db()
         ms.credential_issue(actor=personas.secretary, committee=personas.committee, passphrase=PASS_SECRETARY)
-        ms.minutes_sign_as_secretary(actor=personas.secretary, meeting=personas.meeting, passphrase=PASS_SECRETARY)
+        ms.minutes_sign_as_secretary(actor=personas.secretary, meeting=personas.meeting, passphrase=PASS_SECRETARY, acknowledged=True)
 
     await sync_to_async(sign)()
     status = await a.until("status")

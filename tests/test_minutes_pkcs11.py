@@ -59,8 +59,8 @@ def test_a_token_key_is_certified_and_signs_the_minutes(personas, token, tmp_pat
 
     ms.minutes_open(actor=personas.secretary, meeting=personas.meeting)
     with pytest.raises(Invalid):
-        ms.minutes_sign_as_secretary(actor=personas.secretary, meeting=personas.meeting, passphrase="111111")
-    ms.minutes_sign_as_secretary(actor=personas.secretary, meeting=personas.meeting, passphrase=PIN)
+        ms.minutes_sign_as_secretary(actor=personas.secretary, meeting=personas.meeting, passphrase="111111", acknowledged=True)
+    ms.minutes_sign_as_secretary(actor=personas.secretary, meeting=personas.meeting, passphrase=PIN, acknowledged=True)
     ms.credential_issue(actor=personas.chair, committee=personas.committee, passphrase=PASS_CHAIR)
     minutes = ms.minutes_sign_as_chair(actor=personas.chair, meeting=personas.meeting, passphrase=PASS_CHAIR)
 
@@ -93,5 +93,5 @@ def test_the_sign_page_registers_a_token_and_signs_with_its_pin(personas, token)
     assert refused.status_code == 409 and "bế mạc" in refused.content.decode()
 
     hold_meeting(personas)
-    assert c.post(url, {"op": "sign", "passphrase": PIN}).status_code == 302
+    assert c.post(url, {"op": "sign", "passphrase": PIN, "acknowledged": "1"}).status_code == 302
     assert Minutes.objects.get(meeting=personas.meeting).status == "secretary_signed"

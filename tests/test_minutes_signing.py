@@ -129,7 +129,7 @@ def test_editing_after_signing_is_refused_and_nothing_changes(personas):
     hold_meeting(personas)
     draft = ms.minutes_open(actor=personas.secretary, meeting=personas.meeting)
     ms.credential_issue(actor=personas.secretary, committee=personas.committee, passphrase=PASS_SECRETARY)
-    ms.minutes_sign_as_secretary(actor=personas.secretary, meeting=personas.meeting, passphrase=PASS_SECRETARY)
+    ms.minutes_sign_as_secretary(actor=personas.secretary, meeting=personas.meeting, passphrase=PASS_SECRETARY, acknowledged=True)
     _, update = edit_section(bytes(draft.ydoc), "closing", 0, "SỬA SAU KHI KÝ ")
     with pytest.raises(Conflict):
         ms.minutes_apply_update(actor=personas.chair, meeting=personas.meeting, update=update)
@@ -143,7 +143,7 @@ def test_the_chair_cannot_sign_before_the_secretary_nor_twice(personas):
     with pytest.raises(Conflict):
         ms.minutes_sign_as_chair(actor=personas.chair, meeting=personas.meeting, passphrase=PASS_CHAIR)
     ms.credential_issue(actor=personas.secretary, committee=personas.committee, passphrase=PASS_SECRETARY)
-    ms.minutes_sign_as_secretary(actor=personas.secretary, meeting=personas.meeting, passphrase=PASS_SECRETARY)
+    ms.minutes_sign_as_secretary(actor=personas.secretary, meeting=personas.meeting, passphrase=PASS_SECRETARY, acknowledged=True)
     ms.minutes_sign_as_chair(actor=personas.chair, meeting=personas.meeting, passphrase=PASS_CHAIR)
     with pytest.raises(Conflict):
         ms.minutes_sign_as_chair(actor=personas.chair, meeting=personas.meeting, passphrase=PASS_CHAIR)
@@ -155,7 +155,7 @@ def test_a_wrong_passphrase_is_refused_and_the_key_is_never_stored_in_clear(pers
     cred = ms.credential_issue(actor=personas.secretary, committee=personas.committee, passphrase=PASS_SECRETARY)
     assert "ENCRYPTED PRIVATE KEY" in cred.key_pem_encrypted
     with pytest.raises(Invalid):
-        ms.minutes_sign_as_secretary(actor=personas.secretary, meeting=personas.meeting, passphrase="sai-mat-khau")
+        ms.minutes_sign_as_secretary(actor=personas.secretary, meeting=personas.meeting, passphrase="sai-mat-khau", acknowledged=True)
     assert Minutes.objects.get().status == Minutes.Status.DRAFT
     with pytest.raises(Invalid):
         ms.credential_issue(actor=personas.chair, committee=personas.committee, passphrase="ngan")
@@ -190,7 +190,7 @@ def test_a_pkcs12_file_can_be_imported_and_used_to_sign(personas, tmp_path):
     cred = ms.credential_import(actor=personas.secretary, data=p12, password="p12-pass-123")
     assert cred.subject_name == "Lê Thị Thư"
     hold_meeting(personas)
-    minutes = ms.minutes_sign_as_secretary(actor=personas.secretary, meeting=personas.meeting, passphrase="p12-pass-123")
+    minutes = ms.minutes_sign_as_secretary(actor=personas.secretary, meeting=personas.meeting, passphrase="p12-pass-123", acknowledged=True)
     reports, _ = signing.verify(ms.read_pdf(minutes), ms.trust_roots())
     # Intact and valid, but an imported chain is not trusted automatically.
     assert [(r.signer, r.intact, r.trusted) for r in reports] == [("Lê Thị Thư", True, False)]
@@ -240,7 +240,7 @@ def test_signing_needs_a_closed_meeting_and_two_different_people(personas):
 
     ss.meeting_open(actor=p.chair, meeting=p.meeting)
     with pytest.raises(Conflict, match="bế mạc"):
-        ms.minutes_sign_as_secretary(actor=p.secretary, meeting=p.meeting, passphrase=PASS_SECRETARY)
+        ms.minutes_sign_as_secretary(actor=p.secretary, meeting=p.meeting, passphrase=PASS_SECRETARY, acknowledged=True)
     # Chair and secretary are two people, and the chair votes in the committee.
     with pytest.raises(Invalid, match="hai người khác nhau"):
         ss.meeting_update(actor=p.secretary, meeting=p.meeting, chair=p.secretary)
@@ -260,7 +260,35 @@ def test_one_person_holding_both_roles_still_signs_only_once(personas):
     # The committee's secretary is also made a chair of the committee: she may not sign twice.
     Membership.objects.filter(committee=p.committee, user=p.secretary).update(is_chair=True)
     ms.credential_issue(actor=p.secretary, committee=p.committee, passphrase=PASS_SECRETARY)
-    ms.minutes_sign_as_secretary(actor=p.secretary, meeting=p.meeting, passphrase=PASS_SECRETARY)
+    ms.minutes_sign_as_secretary(actor=p.secretary, meeting=p.meeting, passphrase=PASS_SECRETARY, acknowledged=True)
     with pytest.raises(Conflict, match="không thể ký cả hai chỗ"):
         ms.minutes_sign_as_chair(actor=p.secretary, meeting=p.meeting, passphrase=PASS_SECRETARY)
     assert Minutes.objects.get(meeting=p.meeting).status == Minutes.Status.SECRETARY_SIGNED
+
+
+def test_the_secretary_sees_what_the_record_lacks_and_must_confirm(personas):
+    from minutes import selectors as msel
+    from sessions import services as ss
+
+    p = personas
+    ss.meeting_open(actor=p.chair, meeting=p.meeting)
+    ss.attendance_set(actor=p.secretary, meeting=p.meeting, user_id=p.members[0].pk, status="present")
+    ss.meeting_close(actor=p.chair, meeting=p.meeting)
+    p.meeting.refresh_from_db()
+    draft = ms.minutes_open(actor=p.secretary, meeting=p.meeting)
+    lacking = msel.signing_checklist(p.meeting, draft)
+    assert any("Chưa ghi điểm danh cho 2 đồng chí" in i for i in lacking)   # members 2 and 3
+    assert "Chưa ghi kết luận của chủ trì." in lacking
+    ms.credential_issue(actor=p.secretary, committee=p.committee, passphrase=PASS_SECRETARY)
+    with pytest.raises(Invalid, match="Hãy xác nhận") as err:
+        ms.minutes_sign_as_secretary(actor=p.secretary, meeting=p.meeting, passphrase=PASS_SECRETARY,
+                                     acknowledged=False)
+    assert err.value.field == "acknowledged"
+    assert Minutes.objects.get(meeting=p.meeting).status == Minutes.Status.DRAFT
+    # With the conclusion written and everyone recorded, nothing is lacking.
+    _, update = edit_section(bytes(draft.ydoc), "conclusions", len("Đồng chí chủ trì kết luận:\n"), "Thống nhất.")
+    ms.minutes_apply_update(actor=p.secretary, meeting=p.meeting, update=update)
+    draft.refresh_from_db()
+    lacking = msel.signing_checklist(p.meeting, draft)
+    assert "Chưa ghi kết luận của chủ trì." not in lacking
+    ms.minutes_sign_as_secretary(actor=p.secretary, meeting=p.meeting, passphrase=PASS_SECRETARY, acknowledged=True)

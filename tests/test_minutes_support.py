@@ -47,7 +47,7 @@ def edit_section(state: bytes, key: str, index: int, text: str) -> tuple[bytes, 
 def sign_both(p):
     ms.credential_issue(actor=p.secretary, committee=p.committee, passphrase=PASS_SECRETARY)
     ms.credential_issue(actor=p.chair, committee=p.committee, passphrase=PASS_CHAIR)
-    ms.minutes_sign_as_secretary(actor=p.secretary, meeting=p.meeting, passphrase=PASS_SECRETARY)
+    ms.minutes_sign_as_secretary(actor=p.secretary, meeting=p.meeting, passphrase=PASS_SECRETARY, acknowledged=True)
     return ms.minutes_sign_as_chair(actor=p.chair, meeting=p.meeting, passphrase=PASS_CHAIR)
 
 

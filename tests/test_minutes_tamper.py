@@ -76,7 +76,7 @@ def test_an_untouched_file_verifies_even_when_the_chair_signs_later(personas, tm
     hold_meeting(p)
     ms.credential_issue(actor=p.secretary, committee=p.committee, passphrase=PASS_SECRETARY)
     ms.credential_issue(actor=p.chair, committee=p.committee, passphrase=PASS_CHAIR)
-    ms.minutes_sign_as_secretary(actor=p.secretary, meeting=p.meeting, passphrase=PASS_SECRETARY)
+    ms.minutes_sign_as_secretary(actor=p.secretary, meeting=p.meeting, passphrase=PASS_SECRETARY, acknowledged=True)
     time.sleep(1.1)   # signing refreshes the modification date in /Info and XMP: a different second
     minutes = ms.minutes_sign_as_chair(actor=p.chair, meeting=p.meeting, passphrase=PASS_CHAIR)
     pdf = (Path(settings.PRIVATE_MEDIA_ROOT) / minutes.pdf_path).read_bytes()
@@ -120,7 +120,7 @@ def test_a_change_slipped_in_between_the_two_signatures_is_reported_on_the_secre
     hold_meeting(p)
     ms.credential_issue(actor=p.secretary, committee=p.committee, passphrase=PASS_SECRETARY)
     ms.credential_issue(actor=p.chair, committee=p.committee, passphrase=PASS_CHAIR)
-    minutes = ms.minutes_sign_as_secretary(actor=p.secretary, meeting=p.meeting, passphrase=PASS_SECRETARY)
+    minutes = ms.minutes_sign_as_secretary(actor=p.secretary, meeting=p.meeting, passphrase=PASS_SECRETARY, acknowledged=True)
     path = Path(settings.PRIVATE_MEDIA_ROOT) / minutes.pdf_path
     forged = _pypdf_update(path.read_bytes(), attack)
     path.write_bytes(forged)

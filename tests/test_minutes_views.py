@@ -54,7 +54,13 @@ def _sign_through_forms(p, user, passphrase):
     r = c.post(url("minutes_sign", p), {"op": "create_certificate", "passphrase": passphrase,
                                         "passphrase2": passphrase})
     assert r.status_code == 302, r.content.decode()[:500]
-    r = c.post(url("minutes_sign", p), {"op": "sign", "passphrase": passphrase})
+    page = c.get(url("minutes_sign", p)).content.decode()
+    if user == p.secretary:
+        # What the record lacks is listed, and signing needs the confirmation box.
+        assert 'id="signing-checklist"' in page and "Chưa ghi kết luận của chủ trì." in page
+        refused = c.post(url("minutes_sign", p), {"op": "sign", "passphrase": passphrase})
+        assert refused.status_code == 400 and "Hãy xác nhận đã xem" in refused.content.decode()
+    r = c.post(url("minutes_sign", p), {"op": "sign", "passphrase": passphrase, "acknowledged": "1"})
     assert r.status_code == 302, r.content.decode()[:500]
 
 
