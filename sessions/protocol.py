@@ -79,20 +79,14 @@ class Envelope(NamedTuple):
     key: str | None     # idempotency key of an action (sessions/receipts.py), if the client sent one
 
 
-def readable_id(text: str | None):
-    """The frame's `id` if it can be read at all, so even an error about the frame can answer it."""
-    try:
-        msg_id = json.loads(text).get("id")
-    except (TypeError, ValueError, AttributeError):
-        return None
-    return msg_id if isinstance(msg_id, (int, str)) and not isinstance(msg_id, bool) else None
-
-
 _LEADING_ID = re.compile(r'^\s*\{[^{}]*?"id"\s*:\s*(-?\d{1,15}|"[^"\\]{0,64}")')
 
 
-def _leading_id(text: str):
-    """The id of a frame too large to parse, when it stands among the first top-level fields."""
+def readable_id(text: str | None):
+    """The id of a frame we will not parse (too large, rate-limited), when it stands among its
+    first top-level fields: cheap, whatever the frame's size."""
+    if not isinstance(text, str):
+        return None
     match = _LEADING_ID.match(text[:512])
     if not match:
         return None
@@ -104,7 +98,7 @@ def parse_envelope(text: str | None, max_bytes: int) -> Envelope:
     if text is None:
         raise ProtocolError("bad_frame", _("Chỉ nhận khung văn bản JSON."))
     if len(text.encode()) > max_bytes:
-        raise ProtocolError("too_large", _("Thông điệp quá lớn."), msg_id=_leading_id(text))
+        raise ProtocolError("too_large", _("Thông điệp quá lớn."), msg_id=readable_id(text))
     try:
         frame = json.loads(text)
     except ValueError:
