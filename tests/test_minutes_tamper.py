@@ -11,7 +11,8 @@ import pytest
 from django.conf import settings
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign.fields import SigFieldSpec, append_signature_field
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfWriter
+from pypdf.generic import ArrayObject, DecodedStreamObject, NameObject
 from pypdf.annotations import FreeText
 
 from minutes import render, services as ms, signing
@@ -45,13 +46,15 @@ def _retitle(writer):
 
 
 def _new_content(writer):
+    # A white box drawn over the body text, as a new content stream of page 1.
     page = writer.pages[0]
-    stream = writer._add_object(__import__("pypdf").generic.DecodedStreamObject())
-    stream.get_object().set_data(b"q 1 1 1 rg 60 380 400 60 re f Q")
+    box = DecodedStreamObject()
+    box.set_data(b"q 1 1 1 rg 60 380 400 60 re f Q")
+    stream = writer._add_object(box)
     contents = page["/Contents"]
-    arr = contents if isinstance(contents, list) else __import__("pypdf").generic.ArrayObject([contents])
+    arr = contents if isinstance(contents, list) else ArrayObject([contents])
     arr.append(stream)
-    page[__import__("pypdf").generic.NameObject("/Contents")] = arr
+    page[NameObject("/Contents")] = arr
 
 
 def _new_sig_field(pdf: bytes) -> bytes:
