@@ -1,5 +1,8 @@
 """WebSocket message handlers for running a meeting: parse → policy (by the consumer) → service."""
+from django.utils.translation import gettext as _
+
 from sessions import services
+from sessions.errors import Invalid
 from sessions.models import Attendance
 from sessions.policy import Action
 from sessions.protocol import Field, handler
@@ -18,6 +21,9 @@ def close_meeting(*, user, meeting, content):
 @handler("agenda.current", action=Action.RUN,
          fields={"item_id": Field(int, required=False), "step": Field(int, required=False, choices=(1, -1))})
 def set_current_item(*, user, meeting, content):
+    # Exactly one of the two: "go to this item" or "one step forward/back".
+    if (content["item_id"] is None) == (content["step"] is None):
+        raise Invalid(_("Gửi đúng một trong hai trường: item_id hoặc step."), field="item_id")
     services.agenda_set_current(actor=user, meeting=meeting, item_id=content["item_id"], step=content["step"])
 
 

@@ -90,3 +90,14 @@ async def test_an_oversize_frame_gets_too_large_and_the_socket_stays_usable(daph
     reply = await sock.expect(lambda f: f["type"] == "error", timeout=15)
     assert reply["content"]["code"] == "too_large" and reply.get("in_response") == 77
     assert (await sock.request("ping"))["type"] == "pong"
+
+
+@pytest.mark.parametrize("content", [{"item_id": 1, "step": 1}, {}])
+async def test_agenda_current_takes_exactly_one_of_item_id_and_step(daphne, personas, content):
+    await sync_to_async(start_meeting)(personas)
+    chair = await MeetingSocket.connect(daphne, await sync_to_async(session_cookie)(personas.chair), personas.meeting.pk)
+    seq = chair.seq
+    reply = await chair.request("agenda.current", content)
+    assert reply["type"] == "error" and reply["content"]["code"] == "invalid"
+    assert reply["content"]["field"] == "item_id"
+    assert await sync_to_async(lambda: Meeting.objects.get(pk=personas.meeting.pk).last_seq)() == seq
