@@ -15,7 +15,7 @@ from sessions.models import Meeting
 from sessions.selectors import display_name
 
 SECRETARY_FIELD = "ThuKy"
-CHAIR_FIELD = "ChuTri"  # signed in this order: minutes.signing.SIGNING_ORDER
+CHAIR_FIELD = "ChuTri"
 # Element id in the template → signature field name.
 FIELD_ANCHORS = {"sig-secretary": SECRETARY_FIELD, "sig-chair": CHAIR_FIELD}
 PX_TO_PT = 0.75  # CSS px (1/96 in) → PDF points (1/72 in)

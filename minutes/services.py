@@ -178,11 +178,12 @@ def read_pdf(minutes: Minutes) -> bytes:
 def read_checked_pdf(minutes: Minutes, *, actor) -> bytes:
     """The archived file, only if it still matches the hash recorded when it was signed."""
     data = read_pdf(minutes)
-    if signing.sha256(data) != minutes.pdf_sha256:
+    found = signing.sha256(data)
+    if found != minutes.pdf_sha256:
         audit_record(actor=actor, action="minutes.archive_mismatch", meeting=minutes.meeting, target=minutes,
-                     data={"expected": minutes.pdf_sha256, "found": signing.sha256(data)})
-        raise Conflict(_("Tệp biên bản lưu trữ đã bị thay đổi (không khớp mã kiểm tra ghi khi ký). "
-                         "Tệp này không được gửi; hãy báo quản trị hệ thống."))
+                     data={"expected": minutes.pdf_sha256, "found": found})
+        raise Conflict(_("Tệp biên bản lưu trữ đã bị thay đổi (không khớp mã kiểm tra ghi khi ký); "
+                         "không dùng tệp này. Hãy báo quản trị hệ thống."))
     return data
 
 
@@ -276,9 +277,7 @@ def minutes_sign_as_chair(*, actor, meeting: Meeting, passphrase: str) -> Minute
         raise Conflict(_("Biên bản đã được ký đầy đủ."))
     if minutes.secretary_signed_by_id == actor.pk:
         raise Conflict(_("Một người không thể ký cả hai chỗ: đồng chí đã ký với vai trò thư ký."))
-    current = read_pdf(minutes)
-    if signing.sha256(current) != minutes.pdf_sha256:
-        raise Conflict(_("Tệp biên bản lưu trữ không khớp mã kiểm tra; không thể ký."))
+    current = read_checked_pdf(minutes, actor=actor)
     with _signer(actor, passphrase) as (cred, signer):
         now = timezone.now()
         pdf = signing.sign(current, field_name=render.CHAIR_FIELD, signer=signer, display_name=cred.subject_name,

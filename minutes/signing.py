@@ -35,6 +35,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from minutes import diff_policy
+from minutes.render import CHAIR_FIELD, SECRETARY_FIELD
 from sessions.errors import Invalid
 
 STAMP_FONT = "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf"
@@ -232,8 +233,8 @@ class SignatureReport:
     summary: str
 
 
-# The order in which the minutes are signed (render.SECRETARY_FIELD, then render.CHAIR_FIELD).
-SIGNING_ORDER = ("ThuKy", "ChuTri")
+# The order in which the minutes are signed.
+SIGNING_ORDER = (SECRETARY_FIELD, CHAIR_FIELD)
 
 
 def _later_fields(field_name: str) -> set[str]:

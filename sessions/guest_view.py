@@ -8,6 +8,8 @@ it is put to the vote) and cancelled ones.
 """
 from collections.abc import Callable
 
+from sessions.snapshot import is_shared
+
 SECRET_TITLE = "Nội dung mật"
 
 
@@ -62,8 +64,6 @@ ALLOWED: dict[str, tuple[Callable, Callable]] = {
 
 def state_for_guest(state: dict) -> dict:
     """A snapshot for a guest: allowed shared sections filtered; personal sections kept (they are theirs)."""
-    from sessions.snapshot import is_shared
-
     out = {}
     for key, value in state.items():
         if key == "seq" or not is_shared(key):
