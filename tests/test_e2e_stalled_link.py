@@ -129,5 +129,5 @@ def test_an_action_pending_across_a_reload_is_still_sent_once(daphne, personas, 
     blocked["on"] = False
     expect(page.locator("#connection")).to_have_text(CONNECTED, timeout=30000)
     expect(page.locator("#outbox")).not_to_contain_text("Chưa gửi được", timeout=15000)
+    expect(page.locator("#speaker-queue")).to_contain_text(p.members[2].first_name, timeout=15000)
     assert SpeakerRequest.objects.filter(user=p.members[2]).count() == 1
-    expect(page.locator("#speaker-queue")).to_contain_text(p.members[2].first_name)
