@@ -23,10 +23,12 @@ async def test_a_secretary_whose_role_is_removed_can_do_nothing_more_on_her_open
 
     # As the admin form does it: a plain save of the membership, and the meeting names another secretary.
     def demote():
+        # The meeting first: the signal below makes the sockets re-read roles at once, and a
+        # re-read between the two writes would still (rightly) see her as the meeting's secretary.
+        type(p.meeting).objects.filter(pk=p.meeting.pk).update(secretary=p.members[1])
         Membership.objects.filter(committee=p.committee, user=p.secretary).update(is_secretary=False)
         m = Membership.objects.get(committee=p.committee, user=p.secretary)
         m.save()  # post_save reaches the open sockets
-        type(p.meeting).objects.filter(pk=p.meeting.pk).update(secretary=p.members[1])
 
     await sync_to_async(demote)()
     refused = await sock.request("attendance.set", {"user_id": p.members[2].pk, "status": "present"})
