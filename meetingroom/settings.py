@@ -210,6 +210,16 @@ APP_KEY_FILE = Path(env_str("APP_KEY_FILE", str(VAR_DIR / "app.key")))
 # Append-only export of the audit chain's head (one "id hash" line per entry), outside the database.
 AUDIT_ANCHOR_FILE = Path(env_str("AUDIT_ANCHOR_FILE", str(VAR_DIR / "audit-anchors.log")))
 
+# --- Long-term signatures of the minutes (minutes/ltv.py) -------------------------------------
+# The site's public address, written into issued certificates as the CA's CRL location.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "")
+# An RFC 3161 time-stamping authority; empty = no timestamps (signatures stay PAdES B-B).
+MINUTES_TSA_URL = env_str("MINUTES_TSA_URL", "")
+MINUTES_TSA_TIMEOUT = env_int("MINUTES_TSA_TIMEOUT", 20)
+# PEM bundle of the TSA's root(s): timestamps are trusted only under these, signers only under
+# the organisation CAs.
+MINUTES_TSA_ROOTS_FILE = env_str("MINUTES_TSA_ROOTS_FILE", "")
+
 # --- Real-time ------------------------------------------------------------------------------
 # How far behind a reconnecting client may be before it gets a snapshot instead of a replay.
 EVENT_REPLAY_LIMIT = env_int("EVENT_REPLAY_LIMIT", 500)

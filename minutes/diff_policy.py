@@ -10,11 +10,13 @@ added (DSS, document timestamps). Everything else is reported as a modification.
 """
 from pyhanko.sign.diff_analysis import (
     CatalogModificationRule, DocInfoRule, DSSCompareRule, FormUpdatingRule, MetadataUpdateRule, ModificationLevel,
-    ObjectStreamRule, SigFieldModificationRule, StandardDiffPolicy, XrefStreamRule,
+    ObjectStreamRule, SigFieldCreationRule, SigFieldModificationRule, StandardDiffPolicy, XrefStreamRule,
 )
 from pyhanko.sign.diff_analysis.policy_api import DiffResult
 
-# No SigFieldCreationRule (no new fields), no GenericFieldModificationRule (no other form data),
+# New signature fields only as pyHanko qualifies them: an invisible one (the archive timestamp's) is
+# LTV data; a visible one is form filling of a field no signer expects, hence a modification (its
+# appearance could cover the result line). No GenericFieldModificationRule (no other form data),
 # no DocInfoRule / MetadataUpdateRule (no metadata edits); annotations are never approved.
 STRICT_POLICY = StandardDiffPolicy(
     global_rules=[
@@ -23,7 +25,7 @@ STRICT_POLICY = StandardDiffPolicy(
         ObjectStreamRule().as_qualified(ModificationLevel.LTA_UPDATES),
         DSSCompareRule().as_qualified(ModificationLevel.LTA_UPDATES),
     ],
-    form_rule=FormUpdatingRule(field_rules=[SigFieldModificationRule()]),
+    form_rule=FormUpdatingRule(field_rules=[SigFieldCreationRule(), SigFieldModificationRule()]),
 )
 
 
@@ -38,7 +40,7 @@ SIGNING_REVISION_POLICY = StandardDiffPolicy(
         ObjectStreamRule().as_qualified(ModificationLevel.LTA_UPDATES),
         DSSCompareRule().as_qualified(ModificationLevel.LTA_UPDATES),
     ],
-    form_rule=FormUpdatingRule(field_rules=[SigFieldModificationRule()]),
+    form_rule=FormUpdatingRule(field_rules=[SigFieldCreationRule(), SigFieldModificationRule()]),
 )
 
 

@@ -71,6 +71,8 @@ class SigningCredential(models.Model):
     key_label = models.CharField(max_length=100, blank=True)
     not_after = models.DateTimeField()
     is_active = models.BooleanField(default=True)
+    # Set when the key is lost or its holder leaves: the organisation CA's CRL lists it from then on.
+    revoked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

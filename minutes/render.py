@@ -83,6 +83,14 @@ def render_html(meeting: Meeting, section_texts: dict[str, str], *, event_seq: i
     return html, seq, event_hash
 
 
+def _leave_producer_to_xmp(document, pdf) -> None:
+    """PDF/A: every /Info entry must equal its XMP twin. On each incremental update pyHanko sets the
+    XMP producer to its own name but appends its name to /Info's; without an /Info producer it
+    writes the same name to both, so the signed file stays consistent (XMP keeps WeasyPrint's name
+    until then)."""
+    pdf.info.pop("Producer", None)
+
+
 def html_to_pdf(html: str, *, variant: str | None = PDF_VARIANT, signature_fields: bool = True) -> bytes:
     options = {"pdf_variant": variant} if variant else {}
     document = HTML(string=html, base_url="/").render(**options)
@@ -95,7 +103,7 @@ def html_to_pdf(html: str, *, variant: str | None = PDF_VARIANT, signature_field
                     round(x1 * PX_TO_PT), round(height_pt - y2 * PX_TO_PT),
                     round(x2 * PX_TO_PT), round(height_pt - y1 * PX_TO_PT),
                 ))
-    pdf = document.write_pdf(**options)
+    pdf = document.write_pdf(finisher=_leave_producer_to_xmp if variant else None, **options)
     if not signature_fields:
         return pdf
     missing = set(FIELD_ANCHORS.values()) - set(boxes)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from minutes import crdt, render, selectors, signing, tokens
+from minutes import crdt, ltv, render, selectors, signing, tokens
 from minutes.models import CertificateAuthority, Minutes, SigningCredential
 from sessions.errors import Conflict, Invalid, NotFound
 from sessions.events import emit
@@ -107,7 +107,7 @@ def credential_issue(*, actor, committee: Committee, passphrase: str) -> Signing
     name = display_name(actor)
     cert, key, not_after = signing.issue_certificate(
         ca_cert_pem=ca.cert_pem, ca_key_pem=ca.key_pem_encrypted, common_name=name,
-        organisation=committee.name, passphrase=passphrase,
+        organisation=committee.name, passphrase=passphrase, crl_url=ltv.crl_url(committee.pk),
     )
     SigningCredential.objects.filter(user=actor, is_active=True).update(is_active=False)
     cred = SigningCredential.objects.create(
@@ -143,7 +143,8 @@ def credential_register_token(*, actor, committee: Committee, token_label: str, 
     ca = _ca_for(committee)
     name = display_name(actor)
     cert, not_after = signing.certify(ca_cert_pem=ca.cert_pem, ca_key_pem=ca.key_pem_encrypted,
-                                      common_name=name, organisation=committee.name, public_key=public_key)
+                                      common_name=name, organisation=committee.name, public_key=public_key,
+                                      crl_url=ltv.crl_url(committee.pk))
     SigningCredential.objects.filter(user=actor, is_active=True).update(is_active=False)
     cred = SigningCredential.objects.create(
         user=actor, source=SigningCredential.Source.PKCS11, subject_name=name, cert_pem=cert,
@@ -152,6 +153,36 @@ def credential_register_token(*, actor, committee: Committee, token_label: str, 
     audit_record(actor=actor, action="signing.token_registered", committee=committee, target=cred,
                  data={"token": token_label, "key": key_label})
     return cred
+
+
+@transaction.atomic
+def credential_revoke(*, actor, credential: SigningCredential) -> SigningCredential:
+    """The key is lost or its holder has left: from now on the CA's CRL lists the certificate.
+    Signatures made before stay valid (their timestamps and the embedded CRL prove when)."""
+    credential = SigningCredential.objects.select_for_update().get(pk=credential.pk)
+    if credential.revoked_at is None:
+        credential.revoked_at, credential.is_active = timezone.now(), False
+        credential.save(update_fields=["revoked_at", "is_active"])
+        audit_record(actor=actor, action="signing.certificate_revoked", target=credential,
+                     data={"serial": str(signing.serial_of(credential.cert_pem))})
+    return credential
+
+
+def ca_crl(committee_id: int) -> bytes:
+    """The committee CA's current CRL (DER), listing every revoked certificate it issued."""
+    ca = CertificateAuthority.objects.filter(committee_id=committee_id).first()
+    if ca is None:
+        raise NotFound(_("Không có tổ chức cấp chứng thư này."))
+    revoked = SigningCredential.objects.filter(chain_pem=ca.cert_pem, revoked_at__isnull=False)
+    return ltv.build_crl(ca_cert_pem=ca.cert_pem, ca_key=signing.ca_private_key(ca.key_pem_encrypted),
+                         revoked=[(signing.serial_of(c.cert_pem), c.revoked_at) for c in revoked])
+
+
+def ca_certificate(committee_id: int) -> str:
+    ca = CertificateAuthority.objects.filter(committee_id=committee_id).first()
+    if ca is None:
+        raise NotFound(_("Không có tổ chức cấp chứng thư này."))
+    return ca.cert_pem
 
 
 def active_credential(user) -> SigningCredential | None:
@@ -283,6 +314,9 @@ def minutes_sign_as_chair(*, actor, meeting: Meeting, passphrase: str) -> Minute
         pdf = signing.sign(current, field_name=render.CHAIR_FIELD, signer=signer, display_name=cred.subject_name,
                            role="Chủ trì", when_text=timezone.localtime(now).strftime("%d/%m/%Y %H:%M"),
                            location=meeting.committee.place_name)
+    # The record is complete: embed what a verifier needs offline (B-LT) and seal it (B-LTA).
+    pdf = ltv.freeze(pdf, roots=signing.asn1_certs("".join(trust_roots() + ltv.tsa_roots_pem())),
+                     crls=[ca_crl(meeting.committee_id)] if _has_ca(meeting.committee_id) else [])
     minutes.pdf_path = _store(meeting, f"bien-ban-{meeting.pk}.pdf", pdf)
     minutes.pdf_sha256 = signing.sha256(pdf)
     minutes.status = S.SIGNED
@@ -294,6 +328,10 @@ def minutes_sign_as_chair(*, actor, meeting: Meeting, passphrase: str) -> Minute
     audit_record(actor=actor, action="minutes.published", meeting=meeting, target=minutes,
                  data={"sha256": minutes.pdf_sha256})
     return minutes
+
+
+def _has_ca(committee_id: int) -> bool:
+    return CertificateAuthority.objects.filter(committee_id=committee_id).exists()
 
 
 def trust_roots() -> list[str]:

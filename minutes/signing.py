@@ -29,12 +29,13 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.signers.constants import ESIC_EXTENSION_1
+from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from minutes import diff_policy
+from minutes import diff_policy, ltv
 from minutes.render import CHAIR_FIELD, SECRETARY_FIELD
 from sessions.errors import Invalid
 
@@ -64,6 +65,14 @@ def stamp_font() -> str:
 
 
 # --- keys and certificates ------------------------------------------------------------------
+
+def serial_of(cert_pem: str) -> int:
+    return x509.load_pem_x509_certificate(cert_pem.encode()).serial_number
+
+
+def ca_private_key(ca_key_pem: str):
+    return decrypt_key(ca_key_pem, _ca_passphrase())
+
 
 def _ca_passphrase() -> bytes:
     return hashlib.sha256(b"minutes-ca-key:" + settings.SECRET_KEY.encode()).hexdigest().encode()
@@ -112,19 +121,22 @@ def make_ca(organisation: str) -> tuple[str, str]:
 
 
 def issue_certificate(*, ca_cert_pem: str, ca_key_pem: str, common_name: str, organisation: str,
-                      passphrase: str) -> tuple[str, str, datetime]:
+                      passphrase: str, crl_url: str | None = None) -> tuple[str, str, datetime]:
     """A new key pair and its certificate: (cert PEM, key PEM encrypted with the passphrase, not_after)."""
     if len(passphrase) < 8:
         raise Invalid(_("Mật khẩu khóa ký phải có ít nhất 8 ký tự."), field="passphrase")
     key = ec.generate_private_key(ec.SECP256R1())
     cert_pem, not_after = certify(ca_cert_pem=ca_cert_pem, ca_key_pem=ca_key_pem, common_name=common_name,
-                                  organisation=organisation, public_key=key.public_key())
+                                  organisation=organisation, public_key=key.public_key(), crl_url=crl_url)
     return cert_pem, _encrypt_key(key, passphrase.encode()), not_after
 
 
 def certify(*, ca_cert_pem: str, ca_key_pem: str, common_name: str, organisation: str,
-            public_key) -> tuple[str, datetime]:
-    """A signing certificate from the organisation CA for a public key (ours or a token's)."""
+            public_key, crl_url: str | None = None) -> tuple[str, datetime]:
+    """A signing certificate from the organisation CA for a public key (ours or a token's).
+
+    `crl_url`: where the CA publishes its CRL, written into the certificate for online checkers
+    (offline checkers use the CRL embedded in the signed minutes)."""
     ca_cert = x509.load_pem_x509_certificate(ca_cert_pem.encode())
     ca_key = decrypt_key(ca_key_pem, _ca_passphrase())
     now = datetime.now(dt_timezone.utc)
@@ -139,8 +151,12 @@ def certify(*, ca_cert_pem: str, ca_key_pem: str, common_name: str, organisation
                                      crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
     )
+    if crl_url:
+        cert = cert.add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+            full_name=[x509.UniformResourceIdentifier(crl_url)], relative_name=None, reasons=None,
+            crl_issuer=None)]), critical=False)
+    cert = cert.sign(ca_key, hashes.SHA256())
     return cert.public_bytes(serialization.Encoding.PEM).decode(), not_after
 
 
@@ -196,9 +212,24 @@ def make_signer(*, cert_pem: str, key_pem_encrypted: str, passphrase: str, chain
 
 # --- signing and validating -----------------------------------------------------------------
 
+class _Pdf17Signer(signers.PdfSigner):
+    """Keeps the minutes a PDF 1.7 file (PDF/A-3 is built on ISO 32000-1).
+
+    pyHanko declares ISO/TS 32002 — a PDF 2.0 extension, which also raises the catalog /Version to
+    2.0 — whenever it signs with ECDSA on P-256. In a PDF 1.7 file, PAdES structures are declared by
+    the ESIC extension, and PAdES (ETSI EN 319 142-1 with the algorithms of ETSI TS 119 312) already
+    covers ECDSA over CAdES, so only ESIC is declared. Keys stay EC (tokens hold EC keys too).
+    """
+
+    def register_extensions(self, pdf_out, *, md_algorithm: str):
+        pdf_out.ensure_output_version(version=(1, 7))
+        pdf_out.register_extension(ESIC_EXTENSION_1)
+
+
 def sign(pdf: bytes, *, field_name: str, signer: signers.Signer, display_name: str, role: str,
          when_text: str, location: str = "") -> bytes:
-    """Fill one empty signature field (PAdES, incremental update: earlier signatures stay valid)."""
+    """Fill one empty signature field (PAdES, incremental update: earlier signatures stay valid),
+    with a signature timestamp when a TSA is configured (PAdES B-T)."""
     meta = signers.PdfSignatureMetadata(
         field_name=field_name, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
         name=display_name, reason=role, location=location or None,
@@ -209,10 +240,11 @@ def sign(pdf: bytes, *, field_name: str, signer: signers.Signer, display_name: s
         border_width=1, background=None,
     )
     out = io.BytesIO()
-    signers.PdfSigner(meta, signer, stamp_style=style).sign_pdf(
-        IncrementalPdfFileWriter(io.BytesIO(pdf)), output=out,
-        appearance_text_params={"name": display_name, "role": role, "when": when_text},
-    )
+    with ltv.tsa_errors():
+        _Pdf17Signer(meta, signer, timestamper=ltv.timestamper(), stamp_style=style).sign_pdf(
+            IncrementalPdfFileWriter(io.BytesIO(pdf)), output=out,
+            appearance_text_params={"name": display_name, "role": role, "when": when_text},
+        )
     return out.getvalue()
 
 
@@ -231,6 +263,10 @@ class SignatureReport:
     covers_whole_file: bool
     modified_after: bool
     summary: str
+    # The signature's RFC 3161 timestamp (time the TSA vouches for), when present and valid.
+    timestamped_at: datetime | None = None
+    # Still checkable offline from what the file carries (DSS: chain + CRL), revocation required.
+    long_term: bool = False
 
 
 # The order in which the minutes are signed.
@@ -265,21 +301,47 @@ def _modified_after(sig, status, checked: dict, context) -> bool:
     return diff_policy.modified_after(lenient, later_fields=later)
 
 
-def verify(pdf: bytes, trust_roots_pem: list[str]) -> tuple[list[SignatureReport], str | None]:
-    """Each signature read back from the file itself; (reports, error) — error when unreadable."""
+def _contexts(trust_roots_pem: list[str], tsa_roots_pem: list[str]):
+    """Signers are trusted only under the organisation CAs, timestamps only under the TSA roots."""
     roots = [c for pem in trust_roots_pem for c in asn1_certs(pem)]
+    tsa_roots = [c for pem in tsa_roots_pem for c in asn1_certs(pem)]
+    return (ValidationContext(trust_roots=roots, allow_fetching=False),
+            ValidationContext(trust_roots=tsa_roots, allow_fetching=False), roots)
+
+
+def _timestamp_time(status) -> datetime | None:
+    ts = status.timestamp_validity
+    return ts.timestamp if ts is not None and ts.intact and ts.valid and ts.trusted else None
+
+
+def _long_term(sig, pdf: bytes, roots, ts_context) -> bool:
+    """Valid with revocation required, using only the certificates and CRLs embedded in the file."""
+    offline = ltv.offline_context(pdf, roots)
+    if offline is None:
+        return False
+    try:
+        status = validate_pdf_signature(sig, offline, ts_context, skip_diff=True)
+    except Exception:
+        return False
+    return bool(status.intact and status.valid and status.trusted)
+
+
+def verify(pdf: bytes, trust_roots_pem: list[str], tsa_roots_pem: list[str] = ()) -> tuple[list[SignatureReport], str | None]:
+    """Each signature read back from the file itself; (reports, error) — error when unreadable.
+    Document timestamps are not signatures of a person: see document_timestamp()."""
+    context, ts_context, roots = _contexts(trust_roots_pem, list(tsa_roots_pem))
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-        embedded = list(reader.embedded_signatures)
+        embedded = list(reader.embedded_regular_signatures)
     except Exception:  # any parse error means a damaged or non-PDF file
         return [], _("Tệp bị hỏng hoặc không phải PDF hợp lệ.")
     if not embedded:
         return [], _("Tệp không có chữ ký số.")
-    context = ValidationContext(trust_roots=roots, allow_fetching=False)
     checked = {}
     for sig in embedded:
         try:
-            checked[sig.field_name] = (sig, validate_pdf_signature(sig, context, diff_policy=diff_policy.STRICT_POLICY))
+            checked[sig.field_name] = (sig, validate_pdf_signature(
+                sig, context, ts_context, diff_policy=diff_policy.STRICT_POLICY))
         except Exception:
             checked[sig.field_name] = (sig, None)
     reports = []
@@ -304,6 +366,25 @@ def verify(pdf: bytes, trust_roots_pem: list[str]) -> tuple[list[SignatureReport
         reports.append(SignatureReport(
             field=sig.field_name, signer=cn, signed_at=status.signer_reported_dt, intact=bool(status.intact),
             valid=bool(status.valid), trusted=bool(status.trusted), covers_whole_file=whole,
-            modified_after=modified, summary=str(summary),
+            modified_after=modified, summary=str(summary), timestamped_at=_timestamp_time(status),
+            long_term=bool(status.intact and status.valid) and _long_term(sig, pdf, roots, ts_context),
         ))
     return reports, None
+
+
+def document_timestamp(pdf: bytes, tsa_roots_pem: list[str]) -> datetime | None:
+    """The time of the last valid, trusted document timestamp covering the whole file (B-LTA)."""
+    _, ts_context, _ = _contexts([], list(tsa_roots_pem))
+    try:
+        stamps = list(PdfFileReader(io.BytesIO(pdf), strict=False).embedded_timestamp_signatures)
+    except Exception:
+        return None
+    if not stamps:
+        return None
+    try:
+        status = validate_pdf_timestamp(stamps[-1], ts_context, diff_policy=diff_policy.STRICT_POLICY)
+    except Exception:
+        return None
+    whole = status.coverage is not None and status.coverage.name == "ENTIRE_FILE"
+    ok = status.intact and status.valid and status.trusted and whole
+    return status.timestamp if ok else None

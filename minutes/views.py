@@ -9,10 +9,10 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from minutes import render as minutes_render
-from minutes import selectors, services, signing, tokens
+from minutes import ltv, selectors, services, signing, tokens
 from minutes.models import Minutes
 from sessions import policy
 from sessions.errors import DomainError, Forbidden, Invalid, NotFound
@@ -158,8 +158,9 @@ def minutes_verify(request, meeting_id: int):
     context = {"meeting": meeting, "minutes": archived, "uploaded": None}
     if archived is not None:
         data = services.read_pdf(archived)
-        reports, error = signing.verify(data, roots)
+        reports, error = signing.verify(data, roots, ltv.tsa_roots_pem())
         context["archive"] = {"reports": reports, "error": error,
+                              "sealed_at": signing.document_timestamp(data, ltv.tsa_roots_pem()),
                               "sha_ok": signing.sha256(data) == archived.pdf_sha256,
                               "record": services.record_check(archived)}
     status = 200
@@ -170,9 +171,10 @@ def minutes_verify(request, meeting_id: int):
             status = 400
         else:
             data = upload.read()
-            reports, error = signing.verify(data, roots)
+            reports, error = signing.verify(data, roots, ltv.tsa_roots_pem())
             digest = signing.sha256(data)
             context["uploaded"] = {
+                "sealed_at": signing.document_timestamp(data, ltv.tsa_roots_pem()),
                 "name": upload.name, "sha256": digest, "reports": reports, "error": error,
                 "matches_archive": archived is not None and digest == archived.pdf_sha256,
                 "ok": error is None and bool(reports) and all(r.intact and r.valid and not r.modified_after
@@ -181,3 +183,25 @@ def minutes_verify(request, meeting_id: int):
     return render(request, "minutes/verify.html", context, status=status)
 
 
+
+
+# --- the organisation CA's public material (no login: verifiers anywhere must reach it) ----------
+
+@require_GET
+def ca_crl(request, committee_id: int):
+    try:
+        der = services.ca_crl(committee_id)
+    except NotFound as e:
+        return HttpResponse(e.message, status=404, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(der, content_type="application/pkix-crl")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@require_GET
+def ca_certificate(request, committee_id: int):
+    try:
+        pem = services.ca_certificate(committee_id)
+    except NotFound as e:
+        return HttpResponse(e.message, status=404, content_type="text/plain; charset=utf-8")
+    return HttpResponse(pem, content_type="application/x-pem-file")
