@@ -99,6 +99,19 @@ def _check_editable(meeting: Meeting) -> None:
         raise Conflict(_("Cuộc họp đã kết thúc, không thể sửa chương trình."))
 
 
+_AGENDA_FIELDS = ("title", "description", "presenter_id", "planned_minutes", "confidential", "parent_id", "position")
+
+
+def _agenda_values(item: AgendaItem) -> dict:
+    return {name: getattr(item, name) for name in _AGENDA_FIELDS}
+
+
+def _audit_agenda(actor, meeting: Meeting, item: AgendaItem, action: str, **data) -> None:
+    """Agenda edits go into the audit chain: the published agenda is part of the record."""
+    audit_record(actor=actor, action=f"agenda.{action}", meeting=meeting, target=item,
+                 data={"item_id": item.pk, **data})
+
+
 @transaction.atomic
 def agenda_item_add(*, actor, meeting: Meeting, title: str, parent_id: int | None = None, presenter=None,
                     planned_minutes: int = 0, description: str = "", confidential: bool = False) -> AgendaItem:
@@ -116,6 +129,7 @@ def agenda_item_add(*, actor, meeting: Meeting, title: str, parent_id: int | Non
     _full_clean(item)
     item.save()
     _agenda_changed(meeting, actor)
+    _audit_agenda(actor, meeting, item, "item_added", new=_agenda_values(item))
     return item
 
 
@@ -124,6 +138,7 @@ def agenda_item_update(*, actor, item: AgendaItem, **fields) -> AgendaItem:
     meeting = _locked(item.meeting)
     _check_editable(meeting)
     allowed = {"title", "description", "presenter", "planned_minutes", "confidential"}
+    before = _agenda_values(item)
     for name, value in fields.items():
         if name not in allowed:
             raise Invalid(_("Trường không hợp lệ: %(name)s") % {"name": name})
@@ -131,6 +146,10 @@ def agenda_item_update(*, actor, item: AgendaItem, **fields) -> AgendaItem:
     _full_clean(item)
     item.save()
     _agenda_changed(meeting, actor)
+    after = _agenda_values(item)
+    changed = {k: [before[k], after[k]] for k in _AGENDA_FIELDS if before[k] != after[k]}
+    if changed:
+        _audit_agenda(actor, meeting, item, "item_updated", changed=changed)
     return item
 
 
@@ -148,7 +167,10 @@ def agenda_item_move(*, actor, item: AgendaItem, delta: int) -> AgendaItem:
             sibling.position = position
             sibling.save(update_fields=["position"])
     _agenda_changed(meeting, actor)
+    old_position = item.position
     item.refresh_from_db()
+    if item.position != old_position:
+        _audit_agenda(actor, meeting, item, "item_moved", changed={"position": [old_position, item.position]})
     return item
 
 
@@ -158,6 +180,8 @@ def agenda_item_delete(*, actor, item: AgendaItem) -> None:
     _check_editable(meeting)
     if meeting.current_item_id in {item.pk, *item.children.values_list("pk", flat=True)}:
         raise Conflict(_("Không thể xóa nội dung đang được thảo luận."))
+    removed = [_agenda_values(child) | {"id": child.pk} for child in item.children.all()]
+    _audit_agenda(actor, meeting, item, "item_deleted", old=_agenda_values(item), children=removed)
     item.delete()
     _agenda_changed(meeting, actor)
 
