@@ -19,6 +19,10 @@ class Minutes(models.Model):
     sections = models.JSONField(default=list)
     revision = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
+    # The number in the committee's register ("Số 12-BB/ĐU"), given when the secretary signs:
+    # one sequence per committee and calendar year of the day held.
+    number = models.PositiveIntegerField(null=True, blank=True)
+    number_year = models.PositiveSmallIntegerField(null=True, blank=True)
     # The PDF being signed (unsigned, then with one signature, then with both).
     pdf_path = models.CharField(max_length=300, blank=True)
     pdf_sha256 = models.CharField(max_length=64, blank=True)

@@ -39,18 +39,26 @@ def held_on(meeting: Meeting):
     return meeting.opened_at or meeting.starts_at
 
 
+def number_line(committee, number: int | None) -> str:
+    """"Số 12-BB/ĐU" (Hướng dẫn 36-HD/VPTW); the number is left blank until the secretary signs."""
+    symbol = f"/{committee.document_symbol}" if committee.document_symbol else ""
+    shown = str(number) if number else "\u2003\u2003"  # two em spaces: filled in by hand on a draft
+    return f"Số {shown}-BB{symbol}"
+
+
 def paragraphs(text: str) -> list[str]:
     return [p.strip() for p in text.split("\n") if p.strip()]
 
 
 def context(meeting: Meeting, record: asm.Assembled, texts: dict[str, str], *, event_seq: int,
-            event_hash: str, event_count: int) -> dict:
+            event_hash: str, event_count: int, number: int | None = None) -> dict:
     polls_by_section = {f"item.{i['id']}": i["polls"] for i in record.items}
     chair_upper, chair_role = selectors.chair_block(meeting)
     att = record.attendance
     committee = meeting.committee
     return {
         "meeting": meeting, "committee": committee, "superior": committee.superior_display,
+        "number_line": number_line(committee, number),
         # The day the meeting was actually held (opened), in Asia/Ho_Chi_Minh: not the scheduled day.
         "place_date": date_line(committee.place_name, held_on(meeting)),
         "date_text": timezone.localtime(held_on(meeting)).strftime("%d/%m/%Y"),
@@ -72,14 +80,15 @@ def context(meeting: Meeting, record: asm.Assembled, texts: dict[str, str], *, e
     }
 
 
-def render_html(meeting: Meeting, section_texts: dict[str, str], *, event_seq: int | None = None) -> tuple[str, int, str]:
+def render_html(meeting: Meeting, section_texts: dict[str, str], *, event_seq: int | None = None,
+                number: int | None = None) -> tuple[str, int, str]:
     """The minutes as HTML (autoescaped: section texts are plain text, never markup)."""
     record = selectors.record(meeting)
     seq = meeting.last_seq if event_seq is None else event_seq
     event_hash = selectors.event_log_hash(meeting, seq)
     count = selectors.event_log(meeting, seq).count()
     html = render_to_string("minutes/pdf.html", context(meeting, record, section_texts, event_seq=seq,
-                                                       event_hash=event_hash, event_count=count))
+                                                       event_hash=event_hash, event_count=count, number=number))
     return html, seq, event_hash
 
 
@@ -118,6 +127,7 @@ def html_to_pdf(html: str, *, variant: str | None = PDF_VARIANT, signature_field
     return out.getvalue()
 
 
-def render_pdf(meeting: Meeting, section_texts: dict[str, str], *, variant: str | None = PDF_VARIANT) -> Rendered:
-    html, seq, event_hash = render_html(meeting, section_texts)
+def render_pdf(meeting: Meeting, section_texts: dict[str, str], *, variant: str | None = PDF_VARIANT,
+               number: int | None = None) -> Rendered:
+    html, seq, event_hash = render_html(meeting, section_texts, number=number)
     return Rendered(pdf=html_to_pdf(html, variant=variant), event_seq=seq, event_hash=event_hash)

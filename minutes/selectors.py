@@ -17,6 +17,15 @@ def poll_records(meeting: Meeting) -> list[dict]:
     return list(meeting_poll_records(meeting))
 
 
+def polls_not_held(meeting: Meeting) -> list[str]:
+    """Titles of polls prepared but never opened: they are not in the minutes."""
+    try:
+        from voting.models import Poll
+    except ImportError:
+        return []
+    return list(Poll.objects.filter(meeting=meeting, status=Poll.Status.DRAFT).values_list("title", flat=True))
+
+
 def event_log(meeting: Meeting, upto_seq: int | None = None):
     qs = Event.objects.filter(meeting=meeting).order_by("seq")
     if upto_seq is not None:
@@ -118,8 +127,19 @@ def signing_checklist(meeting: Meeting, minutes: Minutes | None) -> list[str]:
     if missing:
         items.append(f"Chưa ghi điểm danh cho {len(missing)} đồng chí: {', '.join(missing)} "
                      "(biên bản sẽ ghi là vắng không có lý do).")
+    not_held = polls_not_held(meeting)
+    if not_held:
+        items.append(f"{len(not_held)} biểu quyết đã soạn nhưng không tiến hành (không có trong biên bản): "
+                     f"{', '.join(not_held)}.")
     if minutes is not None:
-        conclusions = draft_texts(minutes).get("conclusions", "").strip()
+        texts = draft_texts(minutes)
+        conclusions = texts.get("conclusions", "").strip()
         if not conclusions or conclusions == asm.CONCLUSIONS_PROMPT.strip():
             items.append("Chưa ghi kết luận của chủ trì.")
+        # An item whose section is still exactly what was assembled from the record: nothing of
+        # the discussion or of its conclusion has been written.
+        untouched = [s.title for s in record(meeting).sections
+                     if s.key.startswith("item.") and texts.get(s.key, "").strip() in ("", s.text.strip())]
+        if untouched:
+            items.append(f"Chưa ghi diễn biến, kết luận cho {len(untouched)} nội dung: {'; '.join(untouched)}.")
     return items

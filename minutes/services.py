@@ -7,6 +7,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -261,6 +262,16 @@ def _tell_editors(group: str, status: str) -> None:
         pass
 
 
+def _next_number(meeting: Meeting) -> tuple[int, int]:
+    """(year, number) in the committee's register: one sequence per calendar year of the day held.
+    The committee row lock gives numbers one at a time; a failed signing rolls its number back."""
+    Committee.objects.select_for_update().filter(pk=meeting.committee_id).first()
+    year = timezone.localtime(render.held_on(meeting)).year
+    last = (Minutes.objects.filter(meeting__committee_id=meeting.committee_id, number_year=year)
+            .aggregate(m=Max("number"))["m"])
+    return year, (last or 0) + 1
+
+
 @transaction.atomic
 def minutes_sign_as_secretary(*, actor, meeting: Meeting, passphrase: str, acknowledged: bool) -> Minutes:
     """Freeze the draft: render the PDF from it and put the secretary's signature on it.
@@ -279,8 +290,9 @@ def minutes_sign_as_secretary(*, actor, meeting: Meeting, passphrase: str, ackno
     if lacking and not acknowledged:
         raise Invalid(_("Biên bản còn thiếu: %(items)s Hãy xác nhận đã xem trước khi ký.")
                       % {"items": " ".join(lacking)}, field="acknowledged")
+    minutes.number_year, minutes.number = _next_number(meeting)
     with _signer(actor, passphrase) as (cred, signer):
-        rendered = render.render_pdf(meeting, selectors.draft_texts(minutes))
+        rendered = render.render_pdf(meeting, selectors.draft_texts(minutes), number=minutes.number)
         now = timezone.now()
         pdf = signing.sign(rendered.pdf, field_name=render.SECRETARY_FIELD, signer=signer,
                            display_name=cred.subject_name, role="Thư ký",

@@ -38,6 +38,9 @@ class Committee(models.Model):
         _("ngưỡng thông qua"), max_length=20, choices=Threshold.choices, default=Threshold.MORE_THAN_HALF
     )
     allow_vote_change = models.BooleanField(_("cho phép đổi phiếu khi đang mở"), default=False)
+    # Ký hiệu in the minutes' number line "Số 12-BB/ĐU" (Hướng dẫn 36-HD/VPTW); numbers run per year.
+    document_symbol = models.CharField(_("ký hiệu văn bản"), max_length=20, blank=True,
+                                       help_text=_("Ví dụ: ĐU, CB. In trong số biên bản “Số …-BB/ĐU”."))
 
     class Meta:
         verbose_name = _("tổ chức")

@@ -270,15 +270,29 @@ def test_the_secretary_sees_what_the_record_lacks_and_must_confirm(personas):
     from minutes import selectors as msel
     from sessions import services as ss
 
+    from voting import services as vs
+
     p = personas
     ss.meeting_open(actor=p.chair, meeting=p.meeting)
     ss.attendance_set(actor=p.secretary, meeting=p.meeting, user_id=p.members[0].pk, status="present")
+    items = list(p.meeting.agenda_items.order_by("position", "id"))
+    vs.poll_create(actor=p.chair, meeting=p.meeting, agenda_item_id=items[0].pk, title="Kết nạp đảng viên mới",
+                   secret=False)   # prepared, never opened
     ss.meeting_close(actor=p.chair, meeting=p.meeting)
     p.meeting.refresh_from_db()
     draft = ms.minutes_open(actor=p.secretary, meeting=p.meeting)
     lacking = msel.signing_checklist(p.meeting, draft)
     assert any("Chưa ghi điểm danh cho 2 đồng chí" in i for i in lacking)   # members 2 and 3
     assert "Chưa ghi kết luận của chủ trì." in lacking
+    assert any("không tiến hành" in i and "Kết nạp đảng viên mới" in i for i in lacking), lacking
+    untouched = next(i for i in lacking if i.startswith("Chưa ghi diễn biến"))
+    assert f"cho {len(items)} nội dung" in untouched and items[0].title in untouched
+    # Writing an item's discussion takes it off the list.
+    _, update = edit_section(bytes(draft.ydoc), f"item.{items[0].pk}", 0, "Chi bộ thảo luận và thống nhất. ")
+    ms.minutes_apply_update(actor=p.secretary, meeting=p.meeting, update=update)
+    draft.refresh_from_db()
+    untouched = next(i for i in msel.signing_checklist(p.meeting, draft) if i.startswith("Chưa ghi diễn biến"))
+    assert f"cho {len(items) - 1} nội dung" in untouched
     ms.credential_issue(actor=p.secretary, committee=p.committee, passphrase=PASS_SECRETARY)
     with pytest.raises(Invalid, match="Hãy xác nhận") as err:
         ms.minutes_sign_as_secretary(actor=p.secretary, meeting=p.meeting, passphrase=PASS_SECRETARY,
