@@ -65,7 +65,7 @@ def _user(person: Person, password: str):
 def seed(password: str) -> tuple[Committee, Meeting, bool]:
     """Create the demo once; running it again changes nothing. Returns (committee, meeting, created)."""
     committee, _ = Committee.objects.get_or_create(
-        name=COMMITTEE, defaults={"superior_name": SUPERIOR, "place_name": "Hà Nội"}
+        name=COMMITTEE, defaults={"superior_name": SUPERIOR, "place_name": "Hà Nội", "document_symbol": "ĐU"}
     )
     users = {}
     for person in MEMBERS:
