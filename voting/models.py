@@ -60,6 +60,11 @@ class Poll(models.Model):
     wrapped_key = models.BinaryField(null=True, blank=True)
     # What anyone can check without learning a ballot: ciphertext digest, aggregate, counts, proofs.
     tally_record = models.JSONField(null=True, blank=True)
+    # Counted by the meeting's vote-counting board (voting/board.py): one entry per teller
+    # {user_id, index, share_public, sealed_share} — the key exists only as shares sealed to the
+    # tellers' own keys — and how many of them must take part. Empty: the app key holds the key.
+    tellers = models.JSONField(default=list, blank=True)
+    teller_threshold = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         verbose_name = _("cuộc biểu quyết")
@@ -130,3 +135,22 @@ class Ballot(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["poll", "voter"], name="one_ballot_per_voter")]
+
+
+class TellerKey(models.Model):
+    """A member's key as a teller (X25519). The private half is sealed with a passphrase only the
+    teller knows (Argon2id + XSalsa20-Poly1305): neither the database nor the app key opens it."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="teller_key")
+    public_key = models.BinaryField()
+    sealed_private = models.BinaryField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class TellerBoard(models.Model):
+    """A meeting's vote-counting board (Ban kiểm phiếu): secret polls opened while it is set are
+    counted only when `threshold` of its members give their passphrases."""
+
+    meeting = models.OneToOneField("meeting_sessions.Meeting", on_delete=models.CASCADE, related_name="teller_board")
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+")
+    threshold = models.PositiveSmallIntegerField(default=2)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from sessions.errors import DomainError
 from voting import ballot_crypto as bc
-from voting import ballot_keys, rules
+from voting import ballot_keys, board, rules, threshold
 from voting.models import EncryptedBallot, Poll, Tally, VoterRecord
 
 log = logging.getLogger(__name__)
@@ -29,8 +29,12 @@ class BallotKeyUnavailable(DomainError):
 
 
 def begin(poll: Poll) -> None:
-    """At opening (inside its transaction, after the row has an id): a fresh key pair for this poll."""
+    """At opening (inside its transaction, after the row has an id): a fresh key pair for this poll,
+    split among the meeting's vote-counting board if it has one, else wrapped by the app key."""
     private, public = bc.keypair()
+    if board.deal(poll, private):
+        poll.scheme, poll.public_key, poll.wrapped_key = bc.SCHEME, public, None
+        return
     try:
         wrapped = ballot_keys.wrap(poll.pk, public, private)
     except ballot_keys.KeyUnavailable as exc:
@@ -59,8 +63,11 @@ def _fail(reason: str) -> TallyFailed:
                          "hãy hủy cuộc bỏ phiếu này và tổ chức bỏ phiếu lại.") % {"reason": reason})
 
 
-def count(poll: Poll) -> dict[str, int]:
+def count(poll: Poll, teller_passphrases: dict[int, str] | None = None) -> dict[str, int]:
     """Decrypt the aggregate into per-choice counts, or raise TallyFailed (nothing is changed then).
+
+    A poll of the vote-counting board needs the passphrases of at least its threshold of tellers
+    (user id → passphrase); otherwise board.TellersMissing, and nothing is changed either.
 
     Sets `poll.tally_record` and drops the wrapped private key (the caller saves the poll): once
     counted, even the key-encryption key no longer opens this poll's ballots from the live tables.
@@ -70,6 +77,8 @@ def count(poll: Poll) -> dict[str, int]:
     voters = VoterRecord.objects.filter(poll=poll).count()
     if len(rows) != voters:
         raise _fail(_("số phiếu mã hóa (%(b)s) khác số người đã bỏ phiếu (%(v)s)") % {"b": len(rows), "v": voters})
+    if poll.tellers:
+        return _count_by_board(poll, public, rows, teller_passphrases or {})
     try:
         # The key first: with a wrong key-encryption key every MAC fails too, and "key" is the truth.
         private = ballot_keys.unwrap(poll.pk, public, poll.wrapped_key)
@@ -98,6 +107,37 @@ def count(poll: Poll) -> dict[str, int]:
         "proofs": [bc.prove_decryption(private, public, ct, n) for ct, n in zip(aggregate, counts)],
     }
     poll.wrapped_key = None
+    return result
+
+
+def _count_by_board(poll: Poll, public: bytes, rows: list[tuple[bytes, bytes]], passphrases: dict[int, str]):
+    try:
+        forged = any(not ballot_keys.mac_ok(poll.pk, public, d, m) for d, m in rows)
+    except ballot_keys.KeyUnavailable as exc:
+        log.error("ballot key: %s", exc)
+        raise _fail(_("khóa xác thực phiếu của máy chủ không dùng được")) from None
+    if forged:
+        raise _fail(_("có phiếu mã hóa bị sửa đổi hoặc không do hệ thống ghi"))
+    keys, ballots = poll.choice_keys, [d for d, _m in rows]
+    try:
+        aggregate = bc.aggregate(ballots, len(keys), validate=False)  # every MAC was checked above
+        used = board.partials(poll, aggregate, passphrases)
+        combined = threshold.combine(used, len(keys))
+        counts = [bc.count_of(bc.sub(b, xa), len(rows)) for (_a, b), xa in zip(aggregate, combined)]
+    except bc.CryptoError as exc:
+        raise _fail(_("dữ liệu phiếu mã hóa hoặc phần giải mã của Ban kiểm phiếu bị hỏng")) from exc
+    result = dict(zip(keys, counts))
+    if not _consistent(poll, result, len(rows)):
+        raise _fail(_("tổng số phiếu giải mã không khớp với số phiếu thu về"))
+    poll.tally_record = {
+        "scheme": poll.scheme, "public_key": public.hex(), "keys": keys, "ballots": len(rows),
+        "ballots_sha256": bc.ballots_digest(ballots),
+        "aggregate": [[a.hex(), b.hex()] for a, b in aggregate], "counts": counts,
+        **board.board_record(poll, used),
+    }
+    # The sealed shares are of no further use: dropping them leaves nothing that could open the
+    # ballots again, even with every teller's passphrase.
+    poll.tellers = [{k: v for k, v in t.items() if k != "sealed_share"} for t in poll.tellers]
     return result
 
 

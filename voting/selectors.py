@@ -84,6 +84,8 @@ def poll_row(poll: Poll) -> dict:
         "threshold": poll.threshold, "threshold_label": rules.THRESHOLD_LABELS[poll.threshold],
         "eligible": list(poll.eligible), "eligible_count": len(poll.eligible),
         "quorum_overridden": poll.quorum_overridden,
+        # Counted by the vote-counting board: closing happens on the counting page (passphrases).
+        "board": bool(poll.teller_threshold),
         "voted": ballots_collected(poll) if poll.status in (P.CLOSED, P.PUBLISHED) else None,
         "result": poll_result(poll) if poll.status == P.PUBLISHED else None,
     }

@@ -401,7 +401,9 @@ def poll_record_counts(*, actor, meeting: Meeting, poll_id: int, counts: dict, b
 
 
 @transaction.atomic
-def poll_close(*, actor, meeting: Meeting, poll_id: int) -> Poll:
+def poll_close(*, actor, meeting: Meeting, poll_id: int, teller_passphrases: dict[int, str] | None = None) -> Poll:
+    """Close and count. A poll of the vote-counting board is counted only with the passphrases of
+    enough tellers (the counting page sends them; they are used in memory and never stored)."""
     poll = _locked_poll(meeting, poll_id)
     if poll.status != P.OPEN:
         raise Conflict(_("Cuộc biểu quyết không ở trạng thái đang mở."))
@@ -410,9 +412,9 @@ def poll_close(*, actor, meeting: Meeting, poll_id: int) -> Poll:
     fields = ["status", "closed_at"]
     if poll.scheme == ballot_crypto.SCHEME:
         # Decrypt the aggregate first: a poll that cannot be counted stays open, with nothing published.
-        counts = secret_tally.count(poll)
+        counts = secret_tally.count(poll, teller_passphrases)
         Tally.objects.bulk_create([Tally(poll=poll, key=k, votes=v) for k, v in counts.items()])
-        fields += ["tally_record", "wrapped_key"]
+        fields += ["tally_record", "wrapped_key", "tellers"]
     elif poll.scheme == "counters":
         _scrub_counter_history(poll)
     poll.status, poll.closed_at = P.CLOSED, timezone.now()

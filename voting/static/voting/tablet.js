@@ -29,6 +29,7 @@
       next: "Tiếp tục", review: "Phiếu của bạn: ", confirmSend: "Gửi phiếu", changeChoice: "Chọn lại",
       reviewHint: "Kiểm tra lại lựa chọn. Sau khi gửi, phiếu không thể thay đổi.",
       closeConfirm: "Kết thúc biểu quyết? Sau khi kết thúc, không nhận thêm phiếu và không thể mở lại.",
+      countByBoard: "Kết thúc và kiểm phiếu (Ban kiểm phiếu)", board: "Ban kiểm phiếu",
       attentionVote: "Mời đồng chí biểu quyết", attentionResult: "Kết quả biểu quyết", closeCard: "Đóng",
       cancelConfirm: "Hủy cuộc biểu quyết này? Các phiếu đã bỏ sẽ không được tính."
     },
@@ -54,6 +55,7 @@
       next: "Continue", review: "Your ballot: ", confirmSend: "Cast ballot", changeChoice: "Change",
       reviewHint: "Check your choice. Once cast, a ballot cannot be changed.",
       closeConfirm: "Close the poll? No more ballots are accepted and it cannot be reopened.",
+      countByBoard: "Close and count (vote-counting board)", board: "Vote-counting board",
       attentionVote: "Please vote", attentionResult: "Result of the vote", closeCard: "Close",
       cancelConfirm: "Cancel this poll? Ballots already cast will not be counted."
     }
@@ -287,11 +289,17 @@
         box.appendChild(btn(t.cancel, function () { act("poll.cancel", { poll_id: p.id }).catch(function () {}); }));
       } else if (p.status === "open") {
         if (p.analog) box.appendChild(forms["counts" + p.id] = forms["counts" + p.id] || countsForm(p));
-        box.appendChild(btn(t.close, function () {
-          window.confirmAction({ text: t.closeConfirm, yes: t.close }).then(function (ok) {
-            if (ok) act("poll.close", { poll_id: p.id }).catch(function () {});
-          });
-        }, true));
+        if (p.board) {
+          // Counted by the board: tellers type their passphrases on the counting page (HTTP, never the outbox).
+          box.appendChild(el("a", { class: "btn btn-block btn-primary", text: t.countByBoard,
+                                    href: "/meetings/" + client.meetingId + "/polls/" + p.id + "/count/" }));
+        } else {
+          box.appendChild(btn(t.close, function () {
+            window.confirmAction({ text: t.closeConfirm, yes: t.close }).then(function (ok) {
+              if (ok) act("poll.close", { poll_id: p.id }).catch(function () {});
+            });
+          }, true));
+        }
         var d = detail[p.id];
         if (!d) refreshDetail(p.id);
         else if (!p.analog) {
@@ -467,6 +475,8 @@
       if (view === "chair" && client.state.me && client.state.me.can && client.state.me.can.run) {
         root.appendChild(forms.create = forms.create || createForm());
         forms.create.syncItems();
+        root.appendChild(el("a", { class: "btn btn-block", id: "teller-board-link", text: t.board,
+                                   href: "/meetings/" + client.meetingId + "/tellers/" }));
       }
       attend();
     }
