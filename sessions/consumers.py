@@ -65,8 +65,8 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             return
         self.groups_joined = (meeting_group(self.meeting_id), user_group(self.user.pk))
         for group in self.groups_joined:
+            # Never waits long for Redis (sessions/layer.py): the socket works without it.
             await self.channel_layer.group_add(group, self.channel_name)
-        presence.remember_groups(self.channel_name, self.groups_joined)
         self.joined = True
         await database_sync_to_async(presence.connect)(self.channel_name, self.meeting_id, self.user.pk)
         presence.ensure_ticker()
@@ -119,7 +119,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         if not self.joined:
             return
         self.joined = False
-        presence.forget_groups(self.channel_name)
+        presence.forget(self.channel_name)
         for group in self.groups_joined:
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)
@@ -255,6 +255,11 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         if self.synced and message["last_seq"] > self.seq:
             await self._catch_up()
         await self.send(frame("heartbeat", {"seq": self.seq}))
+
+    async def meeting_latest(self, message):
+        """The event log, polled while the channel layer is unavailable: catch up, nothing else."""
+        if self.synced and message["last_seq"] > self.seq:
+            await self._catch_up()
 
     async def meeting_presence(self, message):
         await self.send(frame("presence", {"online": message["online"]}))
