@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 # Built-in message types handled by the consumer itself (not business actions).
 _SYNC = Handler("hello", None, None, {"last_seq": Field(int, required=False), "protocol": Field(int, required=False)})
 _RESYNC = Handler("resync", None, None, {"last_seq": Field(int, required=False)})
+_PING = Handler("ping", None, None, {})   # no fields: unknown ones are bad_field, as for hello
 
 
 _encoded_events: OrderedDict[tuple[int, int, bool], str] = OrderedDict()
@@ -152,8 +153,9 @@ class MeetingConsumer(AsyncWebsocketConsumer):
                 await self._send_state(clean["last_seq"], msg_id)
                 return
             if msg_type == "ping":
+                validate_content(_PING, content)
                 presence.watch(self.channel_name)  # a pinging client is expected to keep talking
-                await self.send(frame("pong", {"seq": self.seq}, msg_id))
+                await self._pong(msg_id)
                 return
             if not self.synced:
                 # The order is hello → everything else: an action before the state it acts on is a client bug.
@@ -185,6 +187,16 @@ class MeetingConsumer(AsyncWebsocketConsumer):
 
         # With a key, a resent action (the tablet's outbox after a reconnect) is applied once.
         return receipts.run_once(user_id=self.user.pk, key=key, run=run) if key else run()
+
+    async def _pong(self, msg_id) -> None:
+        """`seq`: the last event this socket was sent; `latest`: the meeting's. Behind → caught up now."""
+        latest = await database_sync_to_async(self._latest, thread_sensitive=False)()
+        await self.send(frame("pong", {"seq": self.seq, "latest": latest}, msg_id))
+        if self.synced and latest > self.seq:
+            await self._catch_up()
+
+    def _latest(self) -> int:
+        return Meeting.objects.filter(pk=self.meeting_id).values_list("last_seq", flat=True).first() or 0
 
     async def _reject(self, code, message, msg_id, field=None):
         await self.send(error_frame(code, message, in_response=msg_id, field=field))

@@ -381,18 +381,20 @@ def speaker_grant(*, actor, meeting: Meeting, request_id: int | None = None) -> 
 @transaction.atomic
 def speaker_finish(*, actor, meeting: Meeting) -> None:
     meeting = _locked(meeting)
-    if SpeakerRequest.objects.filter(meeting=meeting, status=SpeakerRequest.Status.SPEAKING).exists():
+    speaking = SpeakerRequest.objects.filter(meeting=meeting, status=SpeakerRequest.Status.SPEAKING).first()
+    if speaking:
         _finish_current(meeting, timezone.now())
-        _speakers_changed(meeting, actor, action="finished")
+        _speakers_changed(meeting, actor, action="finished", user_id=speaking.user_id)
 
 
 @transaction.atomic
 def speaker_clear(*, actor, meeting: Meeting) -> None:
     meeting = _locked(meeting)
-    changed = SpeakerRequest.objects.filter(meeting=meeting, status=SpeakerRequest.Status.WAITING).update(
-        status=SpeakerRequest.Status.WITHDRAWN, ended_at=timezone.now())
-    if changed:
-        _speakers_changed(meeting, actor, action="cleared")
+    waiting = SpeakerRequest.objects.filter(meeting=meeting, status=SpeakerRequest.Status.WAITING)
+    user_ids = sorted(waiting.values_list("user_id", flat=True))
+    if waiting.update(status=SpeakerRequest.Status.WITHDRAWN, ended_at=timezone.now()):
+        # Several requests at once: no single user_id (null), the list says whose.
+        _speakers_changed(meeting, actor, action="cleared", user_id=None, user_ids=user_ids)
 
 
 # --- people and devices ---------------------------------------------------------------------
