@@ -410,13 +410,9 @@ def membership_end(*, actor, membership: Membership) -> Membership:
 
 @transaction.atomic
 def device_revoke(*, actor, device: Device) -> Device:
-    """Sign a tablet out: its session is deleted and its sockets are closed."""
-    from django.contrib.sessions.models import Session
-
+    """Sign a tablet out: its HTTP session ends and its sockets close (the post_save signal in
+    sessions/signals.py does both, for any save that revokes a device)."""
     device.revoked_at = timezone.now()
     device.save(update_fields=["revoked_at"])
-    Session.objects.filter(session_key=device.session_key).delete()
     audit_record(actor=actor, action="device.revoked", target=device, data={"user_id": device.user_id})
-    user_id, key = device.user_id, device.session_key
-    transaction.on_commit(lambda: notify_user(user_id, {"type": "session.ended", "session_key": key}))
     return device
