@@ -20,6 +20,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 
+from sessions.coalesce import CoalescedBroadcast
 from sessions.events import meeting_group
 from sessions.models import Meeting, Presence, ServerHeartbeat
 
@@ -182,33 +183,16 @@ async def _safely(coro) -> None:
         log.warning("presence tick step failed", exc_info=True)
 
 
-# Presence changes are coalesced: a room of tablets joining at once must not send every socket
-# one full list per join (that grows with the square of the room).
+# Presence changes are coalesced (sessions/coalesce.py): a room of tablets joining at once must
+# not send every socket one full list per join (that grows with the square of the room).
 PRESENCE_DELAY_SECONDS = 0.5
-_dirty: set[int] = set()
-_flush: asyncio.Task | None = None
+_presence = CoalescedBroadcast(
+    "presence", lambda meeting_id: (meeting_id, {"type": "meeting.presence", "online": online_user_ids(meeting_id)}),
+    PRESENCE_DELAY_SECONDS)
 
 
 def mark_changed(meeting_id: int) -> None:
-    global _flush
-    _dirty.add(meeting_id)
-    if _flush is None or _flush.done():
-        _flush = asyncio.get_running_loop().create_task(_flush_soon())
-
-
-async def _flush_soon() -> None:
-    # Loop until nothing is left: a change marked while we were broadcasting is not lost.
-    layer = get_channel_layer()
-    while _dirty:
-        await asyncio.sleep(PRESENCE_DELAY_SECONDS)
-        meetings = list(_dirty)
-        _dirty.clear()
-        for meeting_id in meetings:
-            try:
-                online = await database_sync_to_async(online_user_ids)(meeting_id)
-                await layer.group_send(meeting_group(meeting_id), {"type": "meeting.presence", "online": online})
-            except Exception:
-                log.exception("presence broadcast failed; the next change or tick repairs it")
+    _presence.mark(meeting_id)
 
 
 def ensure_ticker() -> None:
