@@ -6,7 +6,9 @@ per process joins the groups that have local members and fans what arrives out l
 - a socket connects, joins groups and hears its own process's events whether or not Redis answers;
 - while Redis is unreachable (`available` is False) nothing waits on it: group messages reach
   local sockets only, and each process polls the event log instead (sessions/presence.py), so
-  every tablet stays current within a poll interval;
+  every tablet stays current within a poll interval; a process that can still publish but no
+  longer hears the others (`hearing` is False: its subscription was lost) goes on publishing and
+  polls until it has re-joined;
 - a watch task checks the path end to end every WATCH_SECONDS (a probe published through Redis
   must come back to this process's relay: channels_redis's pub/sub connection does not
   re-subscribe after a Redis restart), and on recovery builds a fresh inner layer, re-joins every
@@ -29,7 +31,7 @@ log = logging.getLogger(__name__)
 
 WATCH_SECONDS = 1.0       # how often the path through Redis is checked
 TIMEOUT_SECONDS = 1.0     # longest wait for one Redis operation before declaring it unavailable
-ECHO_LIMIT = 3            # unanswered probes before the path counts as broken
+ECHO_LIMIT = 4            # unanswered probes before this process counts as not hearing the others
 REFRESH_SECONDS = 60.0    # re-join the inner groups now and then (the core layer expires them)
 _RELAY, _PROBE = "layer.relay", "layer.probe"
 
@@ -44,8 +46,9 @@ class LocalFirstLayer(BaseChannelLayer):
         self.process = uuid.uuid4().hex[:12]
         self.inboxes: dict[str, asyncio.Queue] = {}
         self.groups: dict[str, set[str]] = {}
-        self.available = inner is not None   # no inner layer: one process, nothing to wait for
-        self.since = time.monotonic()        # when `available` last changed
+        self.available = inner is not None   # messages can be published to the other processes
+        self.hearing = inner is not None     # and this process's relay receives theirs
+        self.since = time.monotonic()        # when either last changed
         self._relay: str | None = None
         self._tasks: list[asyncio.Task] = []
         self._loop = None
@@ -85,7 +88,7 @@ class LocalFirstLayer(BaseChannelLayer):
         members = self.groups.setdefault(group, set())
         first = not members
         members.add(channel)
-        if first and self.available and self._relay:
+        if first and self.hearing and self._relay:
             # Joined before the caller reads any state, when Redis answers; never waits longer.
             await self._inner_call(self.inner.group_add(group, self._relay))
 
@@ -96,7 +99,7 @@ class LocalFirstLayer(BaseChannelLayer):
         members.discard(channel)
         if not members:
             del self.groups[group]
-            if self.available and self._relay:
+            if self.hearing and self._relay:
                 await self._inner_call(self.inner.group_discard(group, self._relay))
 
     async def group_send(self, group: str, message: dict) -> None:
@@ -139,8 +142,15 @@ class LocalFirstLayer(BaseChannelLayer):
         if self._loop is None:   # a command or test process without a watch: never give up on Redis
             log.warning("channel layer call failed: %r", why)
         elif self.available:
-            self.available, self.since = False, time.monotonic()
+            self.available, self.hearing, self.since = False, False, time.monotonic()
             log.warning("channel layer unavailable (%r): local delivery only, processes poll the event log", why)
+            self._reset()
+
+    def _deaf(self, why) -> None:
+        if self.hearing:
+            self.hearing, self.since = False, time.monotonic()
+            log.warning("channel layer: this process no longer hears the others (%s); polling the event log "
+                        "until its relay has re-joined", why)
             self._reset()
 
     def _reset(self) -> None:
@@ -162,13 +172,13 @@ class LocalFirstLayer(BaseChannelLayer):
         if self.inner_config is None:
             self._ready.set()
             return
-        self.available = False   # until the watch has joined the relay
+        self.available = self.hearing = False   # until the watch has joined the relay
         self._tasks = [loop.create_task(self._watch())]
 
     async def _watch(self) -> None:
         while True:
             try:
-                if self.available:
+                if self.available and self.hearing:
                     await self._check()
                 else:
                     await self._heal()
@@ -180,36 +190,46 @@ class LocalFirstLayer(BaseChannelLayer):
 
     async def _check(self) -> None:
         if self._sent - self._echoed >= ECHO_LIMIT:
-            self._lost("probes published through it do not come back")
+            self._deaf("probes published through it do not come back")
             return
         self._sent = next(self._probes)
         probe = {"type": _RELAY, "origin": self.process, "group": _PROBE, "message": {"probe": self._sent}}
         await self._inner_call(self.inner.group_send(self._probe_group(), probe))
-        if self.available and time.monotonic() - self._refreshed > REFRESH_SECONDS:
+        if self.hearing and time.monotonic() - self._refreshed > REFRESH_SECONDS:
             self._refreshed = time.monotonic()
             for group in list(self.groups):
                 await self._inner_call(self.inner.group_add(group, self._relay))
 
     async def _heal(self) -> None:
         """A fresh inner layer and relay, every group re-joined; then push again."""
+        subscribed = False
         try:
             if self._tried:   # this inner layer failed before: check cheaply, then start afresh
                 await asyncio.wait_for(self.inner.group_send(f"{_PROBE}.ping", {"type": "layer.ping"}), TIMEOUT_SECONDS)
                 self._reset()
-            self._tried = True
-            relay = await asyncio.wait_for(self.inner.new_channel(prefix="relay."), TIMEOUT_SECONDS)
-            self._tasks.append(asyncio.get_running_loop().create_task(self._forward(self.inner, relay)))
-            for group in [self._probe_group(), *self.groups]:
-                await asyncio.wait_for(self.inner.group_add(group, relay), TIMEOUT_SECONDS)
+            self._tried, inner, subscribed = True, self.inner, True
+            relay = await asyncio.wait_for(inner.new_channel(prefix="relay."), TIMEOUT_SECONDS)
+            self._tasks.append(asyncio.get_running_loop().create_task(self._forward(inner, relay)))
+            joined: set[str] = set()
+            while todo := [g for g in (self._probe_group(), *self.groups) if g not in joined]:
+                for group in todo:   # groups first joined meanwhile are picked up by the next round
+                    await asyncio.wait_for(inner.group_add(group, relay), TIMEOUT_SECONDS)
+                    joined.add(group)
+            if inner is not self.inner:
+                raise RuntimeError("the inner layer was replaced meanwhile")
         except asyncio.CancelledError:
             raise
         except Exception as e:
             log.debug("channel layer still unavailable: %r", e)
+            if subscribed:   # drop the half-made relay (its reconnect loop would fill the log)
+                self._reset()
+                self._tried = True
             return
         finally:
             self._ready.set()
         self._relay, self._sent, self._echoed = relay, 0, 0
-        self.available, self.since = True, time.monotonic()
+        self.available = self.hearing = True
+        self.since = time.monotonic()
         log.warning("channel layer available: push delivery between processes")
 
     def _probe_group(self) -> str:
@@ -223,7 +243,7 @@ class LocalFirstLayer(BaseChannelLayer):
             except asyncio.CancelledError:
                 raise
             except Exception as e:   # the core layer's blocking read fails while Redis is down
-                self._lost(e)
+                self._deaf(repr(e))
                 return
             if message.get("type") != _RELAY:
                 continue
@@ -238,7 +258,12 @@ class LocalFirstLayer(BaseChannelLayer):
         published while the relay was re-joining are lost), processes poll the event log."""
         if self.inner_config is None:
             return False
-        return not self.available or time.monotonic() - self.since < grace
+        return not self.healthy or time.monotonic() - self.since < grace
+
+    @property
+    def healthy(self) -> bool:
+        """Push works both ways (always, for one process without an inner layer)."""
+        return self.available and self.hearing or self.inner_config is None
 
 
 def _build(config: dict):
@@ -251,7 +276,7 @@ async def _dispose(layer) -> None:
         close = layer.flush
     if close is None:
         return
-    try:
-        await asyncio.wait_for(close(), TIMEOUT_SECONDS)
+    try:   # it may first wait for a command still retrying against the lost server
+        await asyncio.wait_for(close(), 10 * TIMEOUT_SECONDS)
     except Exception:
         log.debug("closing the old inner layer failed", exc_info=True)

@@ -119,7 +119,7 @@ async def _tick_forever() -> None:
     healed_at = getattr(layer, "since", None)
     while True:
         await asyncio.sleep(min(POLL_SECONDS, tick_interval()))
-        if getattr(layer, "available", True) and getattr(layer, "since", None) != healed_at:
+        if getattr(layer, "healthy", True) and getattr(layer, "since", None) != healed_at:
             healed_at = layer.since   # back to push: everyone's presence list may be stale
             for meeting_id in list(_local_meetings):
                 mark_changed(meeting_id)
