@@ -147,12 +147,11 @@ if REDIS_URL:
     else:
         raise ImproperlyConfigured(f"CHANNEL_LAYER must be 'pubsub' or 'core', got {CHANNEL_LAYER_KIND!r}")
 else:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels.layers.InMemoryChannelLayer",
-            "CONFIG": {"capacity": env_int("CHANNEL_CAPACITY", 1000)},
-        }
-    }
+    CHANNEL_LAYERS = {"default": None}  # one process: nothing between processes
+# Each process delivers to its own sockets itself and uses Redis only between processes, so a
+# Redis outage degrades to local delivery plus polling the event log (sessions/layer.py).
+CHANNEL_LAYERS = {"default": {"BACKEND": "sessions.layer.LocalFirstLayer", "CONFIG": {
+    "inner": CHANNEL_LAYERS["default"], "capacity": env_int("CHANNEL_CAPACITY", 1000)}}}
 
 # --- Auth and sessions (shared tablets) -----------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

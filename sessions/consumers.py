@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 # Built-in message types handled by the consumer itself (not business actions).
 _SYNC = Handler("hello", None, None, {"last_seq": Field(int, required=False), "protocol": Field(int, required=False)})
 _RESYNC = Handler("resync", None, None, {"last_seq": Field(int, required=False)})
+_PING = Handler("ping", None, None, {})   # no fields: unknown ones are bad_field, as for hello
 
 
 _encoded_events: OrderedDict[tuple[int, int, bool], str] = OrderedDict()
@@ -65,8 +66,8 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             return
         self.groups_joined = (meeting_group(self.meeting_id), user_group(self.user.pk))
         for group in self.groups_joined:
+            # Never waits long for Redis (sessions/layer.py): the socket works without it.
             await self.channel_layer.group_add(group, self.channel_name)
-        presence.remember_groups(self.channel_name, self.groups_joined)
         self.joined = True
         await database_sync_to_async(presence.connect)(self.channel_name, self.meeting_id, self.user.pk)
         presence.ensure_ticker()
@@ -119,7 +120,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         if not self.joined:
             return
         self.joined = False
-        presence.forget_groups(self.channel_name)
+        presence.forget(self.channel_name)
         for group in self.groups_joined:
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)
@@ -152,8 +153,9 @@ class MeetingConsumer(AsyncWebsocketConsumer):
                 await self._send_state(clean["last_seq"], msg_id)
                 return
             if msg_type == "ping":
+                validate_content(_PING, content)
                 presence.watch(self.channel_name)  # a pinging client is expected to keep talking
-                await self.send(frame("pong", {"seq": self.seq}, msg_id))
+                await self._pong(msg_id)
                 return
             if not self.synced:
                 # The order is hello → everything else: an action before the state it acts on is a client bug.
@@ -185,6 +187,16 @@ class MeetingConsumer(AsyncWebsocketConsumer):
 
         # With a key, a resent action (the tablet's outbox after a reconnect) is applied once.
         return receipts.run_once(user_id=self.user.pk, key=key, run=run) if key else run()
+
+    async def _pong(self, msg_id) -> None:
+        """`seq`: the last event this socket was sent; `latest`: the meeting's. Behind → caught up now."""
+        latest = await database_sync_to_async(self._latest, thread_sensitive=False)()
+        await self.send(frame("pong", {"seq": self.seq, "latest": latest}, msg_id))
+        if self.synced and latest > self.seq:
+            await self._catch_up()
+
+    def _latest(self) -> int:
+        return Meeting.objects.filter(pk=self.meeting_id).values_list("last_seq", flat=True).first() or 0
 
     async def _reject(self, code, message, msg_id, field=None):
         await self.send(error_frame(code, message, in_response=msg_id, field=field))
@@ -255,6 +267,11 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         if self.synced and message["last_seq"] > self.seq:
             await self._catch_up()
         await self.send(frame("heartbeat", {"seq": self.seq}))
+
+    async def meeting_latest(self, message):
+        """The event log, polled while the channel layer is unavailable: catch up, nothing else."""
+        if self.synced and message["last_seq"] > self.seq:
+            await self._catch_up()
 
     async def meeting_presence(self, message):
         await self.send(frame("presence", {"online": message["online"]}))

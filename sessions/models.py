@@ -298,6 +298,9 @@ class Device(models.Model):
         verbose_name = _("thiết bị")
         verbose_name_plural = _("thiết bị")
 
+    def __str__(self):
+        return f"{self.user} · {self.user_agent[:60] or self.session_key[:8]}"
+
 
 class ActionReceipt(models.Model):
     """The reply to one client action, by the client's idempotency key (sessions/receipts.py)."""

@@ -4,6 +4,8 @@ Each socket is a Presence row tagged with its process's SERVER_ID. Each process 
 ServerHeartbeat row on a timer; a process that died stops refreshing, and the next live
 process to tick removes its rows and tells the affected meetings. The same tick tells every
 meeting its latest event number, so a socket that missed a dropped group message catches up.
+While the channel layer cannot reach the other processes (Redis down), each process polls the
+event log every POLL_SECONDS instead and tells its own sockets (sessions/layer.py).
 """
 import asyncio
 import logging
@@ -18,6 +20,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 
+from sessions.coalesce import CoalescedBroadcast
 from sessions.events import meeting_group
 from sessions.models import Meeting, Presence, ServerHeartbeat
 
@@ -25,7 +28,6 @@ log = logging.getLogger(__name__)
 
 SERVER_ID = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 _local_meetings: dict[int, int] = {}   # meeting id → sockets open in this process
-_local_groups: dict[str, tuple[str, ...]] = {}  # channel name → groups it belongs to
 _ticker: asyncio.Task | None = None
 # Sockets whose client pings (the tablets do, every 3 s): channel name → when it last sent a frame.
 # One silent for STALL_SECONDS is on a hung link: it is closed, so the chair sees the member
@@ -51,12 +53,7 @@ def _beat() -> None:
     ServerHeartbeat.objects.update_or_create(server_id=SERVER_ID, defaults={"last_seen": timezone.now()})
 
 
-def remember_groups(channel_name: str, groups: tuple[str, ...]) -> None:
-    _local_groups[channel_name] = groups
-
-
-def forget_groups(channel_name: str) -> None:
-    _local_groups.pop(channel_name, None)
+def forget(channel_name: str) -> None:
     _last_heard.pop(channel_name, None)
 
 
@@ -110,30 +107,71 @@ def _tick() -> tuple[dict[int, int], dict[int, list[int]]]:
     return last_seqs, changed
 
 
+POLL_SECONDS = 1.0         # while the channel layer is unavailable, each process reads the log this often
+HEAL_GRACE_SECONDS = 5.0   # and goes on for a moment after it came back (the relay re-joins meanwhile)
+_polled: dict[int, int] = {}           # meeting → last sequence this process's sockets were told
+_online_polled: dict[int, list[int]] = {}
+
+
 async def _tick_forever() -> None:
     layer = get_channel_layer()
+    next_tick = time.monotonic() + tick_interval()
+    healed_at = getattr(layer, "since", None)
     while True:
-        await asyncio.sleep(tick_interval())
-        # Each step on its own: a database or Redis outage, or one broken socket, must not stop the
-        # others — the tick is how sockets recover from lost messages.
-        try:
-            last_seqs, changed = await database_sync_to_async(_tick)()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("presence tick failed (database)")
-            continue
-        for meeting_id, last_seq in last_seqs.items():
-            await _safely(layer.group_send(meeting_group(meeting_id), {"type": "meeting.tick", "last_seq": last_seq}))
-        for meeting_id, online in changed.items():
-            await _safely(layer.group_send(meeting_group(meeting_id), {"type": "meeting.presence", "online": online}))
-        for channel_name in stalled_channels():
-            _last_heard.pop(channel_name, None)
-            await _safely(layer.send(channel_name, {"type": "socket.stalled"}))
-        # Re-join groups: a restarted Redis forgets them, and this refreshes their expiry.
-        for channel_name, groups in list(_local_groups.items()):
-            for group in groups:
-                await _safely(layer.group_add(group, channel_name))
+        await asyncio.sleep(min(POLL_SECONDS, tick_interval()))
+        if getattr(layer, "healthy", True) and getattr(layer, "since", None) != healed_at:
+            healed_at = layer.since   # back to push: everyone's presence list may be stale
+            for meeting_id in list(_local_meetings):
+                mark_changed(meeting_id)
+        if time.monotonic() >= next_tick:
+            next_tick = time.monotonic() + tick_interval()
+            await _tick_once(layer)
+        elif layer.needs_polling(HEAL_GRACE_SECONDS) if hasattr(layer, "needs_polling") else False:
+            await _poll_once(layer)
+
+
+async def _tick_once(layer) -> None:
+    # Each step on its own: a database or Redis outage, or one broken socket, must not stop the
+    # others — the tick is how sockets recover from lost messages.
+    try:
+        last_seqs, changed = await database_sync_to_async(_tick)()
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("presence tick failed (database)")
+        return
+    for meeting_id, last_seq in last_seqs.items():
+        _polled[meeting_id] = last_seq
+        await _safely(layer.group_send(meeting_group(meeting_id), {"type": "meeting.tick", "last_seq": last_seq}))
+    for meeting_id, online in changed.items():
+        await _safely(layer.group_send(meeting_group(meeting_id), {"type": "meeting.presence", "online": online}))
+    for channel_name in stalled_channels():
+        _last_heard.pop(channel_name, None)
+        await _safely(layer.send(channel_name, {"type": "socket.stalled"}))
+
+
+def _poll() -> tuple[dict[int, int], dict[int, list[int]]]:
+    last_seqs = dict(Meeting.objects.filter(pk__in=list(_local_meetings)).values_list("pk", "last_seq"))
+    return last_seqs, {m: online_user_ids(m) for m in last_seqs}
+
+
+async def _poll_once(layer) -> None:
+    """No push between processes: read what changed from the database and tell the local sockets."""
+    try:
+        last_seqs, online = await database_sync_to_async(_poll)()
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("event log poll failed")
+        return
+    for meeting_id, last_seq in last_seqs.items():
+        if _polled.get(meeting_id) != last_seq:
+            _polled[meeting_id] = last_seq
+            await _safely(layer.group_send(meeting_group(meeting_id), {"type": "meeting.latest", "last_seq": last_seq}))
+        if _online_polled.get(meeting_id) != online[meeting_id]:
+            _online_polled[meeting_id] = online[meeting_id]
+            await _safely(layer.group_send(meeting_group(meeting_id),
+                                           {"type": "meeting.presence", "online": online[meeting_id]}))
 
 
 async def _safely(coro) -> None:
@@ -145,33 +183,16 @@ async def _safely(coro) -> None:
         log.warning("presence tick step failed", exc_info=True)
 
 
-# Presence changes are coalesced: a room of tablets joining at once must not send every socket
-# one full list per join (that grows with the square of the room).
+# Presence changes are coalesced (sessions/coalesce.py): a room of tablets joining at once must
+# not send every socket one full list per join (that grows with the square of the room).
 PRESENCE_DELAY_SECONDS = 0.5
-_dirty: set[int] = set()
-_flush: asyncio.Task | None = None
+_presence = CoalescedBroadcast(
+    "presence", lambda meeting_id: (meeting_id, {"type": "meeting.presence", "online": online_user_ids(meeting_id)}),
+    PRESENCE_DELAY_SECONDS)
 
 
 def mark_changed(meeting_id: int) -> None:
-    global _flush
-    _dirty.add(meeting_id)
-    if _flush is None or _flush.done():
-        _flush = asyncio.get_running_loop().create_task(_flush_soon())
-
-
-async def _flush_soon() -> None:
-    # Loop until nothing is left: a change marked while we were broadcasting is not lost.
-    layer = get_channel_layer()
-    while _dirty:
-        await asyncio.sleep(PRESENCE_DELAY_SECONDS)
-        meetings = list(_dirty)
-        _dirty.clear()
-        for meeting_id in meetings:
-            try:
-                online = await database_sync_to_async(online_user_ids)(meeting_id)
-                await layer.group_send(meeting_group(meeting_id), {"type": "meeting.presence", "online": online})
-            except Exception:
-                log.exception("presence broadcast failed; the next change or tick repairs it")
+    _presence.mark(meeting_id)
 
 
 def ensure_ticker() -> None:

@@ -26,6 +26,7 @@ class Close:
     NOT_FOUND = 4404
     SESSION_ENDED = 4408
     STALLED = 4410          # the client pinged, then went silent: a hung link (it reconnects)
+    SLOW_READER = 4413      # output not read: closed by the server process (meetingroom/serve.py)
     TOO_MANY_ERRORS = 4429
 
 

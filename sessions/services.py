@@ -405,18 +405,20 @@ def speaker_grant(*, actor, meeting: Meeting, request_id: int | None = None) -> 
 @transaction.atomic
 def speaker_finish(*, actor, meeting: Meeting) -> None:
     meeting = _locked(meeting)
-    if SpeakerRequest.objects.filter(meeting=meeting, status=SpeakerRequest.Status.SPEAKING).exists():
+    speaking = SpeakerRequest.objects.filter(meeting=meeting, status=SpeakerRequest.Status.SPEAKING).first()
+    if speaking:
         _finish_current(meeting, timezone.now())
-        _speakers_changed(meeting, actor, action="finished")
+        _speakers_changed(meeting, actor, action="finished", user_id=speaking.user_id)
 
 
 @transaction.atomic
 def speaker_clear(*, actor, meeting: Meeting) -> None:
     meeting = _locked(meeting)
-    changed = SpeakerRequest.objects.filter(meeting=meeting, status=SpeakerRequest.Status.WAITING).update(
-        status=SpeakerRequest.Status.WITHDRAWN, ended_at=timezone.now())
-    if changed:
-        _speakers_changed(meeting, actor, action="cleared")
+    waiting = SpeakerRequest.objects.filter(meeting=meeting, status=SpeakerRequest.Status.WAITING)
+    user_ids = sorted(waiting.values_list("user_id", flat=True))
+    if waiting.update(status=SpeakerRequest.Status.WITHDRAWN, ended_at=timezone.now()):
+        # Several requests at once: no single user_id (null), the list says whose.
+        _speakers_changed(meeting, actor, action="cleared", user_id=None, user_ids=user_ids)
 
 
 # --- people and devices ---------------------------------------------------------------------
@@ -432,13 +434,9 @@ def membership_end(*, actor, membership: Membership) -> Membership:
 
 @transaction.atomic
 def device_revoke(*, actor, device: Device) -> Device:
-    """Sign a tablet out: its session is deleted and its sockets are closed."""
-    from django.contrib.sessions.models import Session
-
+    """Sign a tablet out: its HTTP session ends and its sockets close (the post_save signal in
+    sessions/signals.py does both, for any save that revokes a device)."""
     device.revoked_at = timezone.now()
     device.save(update_fields=["revoked_at"])
-    Session.objects.filter(session_key=device.session_key).delete()
     audit_record(actor=actor, action="device.revoked", target=device, data={"user_id": device.user_id})
-    user_id, key = device.user_id, device.session_key
-    transaction.on_commit(lambda: notify_user(user_id, {"type": "session.ended", "session_key": key}))
     return device

@@ -1,4 +1,7 @@
 """Connect auth events to the real-time layer and the device list."""
+from importlib import import_module
+
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
@@ -29,6 +32,17 @@ def _close_sockets_on_logout(sender, request, user, **kwargs):
     if key:
         Device.objects.filter(session_key=key, revoked_at__isnull=True).update(revoked_at=timezone.now())
     notify_user(user.pk, {"type": "session.ended", "session_key": key or ""})
+
+
+@receiver(post_save, sender=Device)
+def _end_revoked_device(sender, instance, **kwargs):
+    # However a device comes to be revoked (the service, the Django admin), its HTTP session is
+    # deleted and its open sockets close (4408).
+    if instance.revoked_at is None:
+        return
+    import_module(settings.SESSION_ENGINE).SessionStore(session_key=instance.session_key).delete()
+    user_id, key = instance.user_id, instance.session_key
+    transaction.on_commit(lambda: notify_user(user_id, {"type": "session.ended", "session_key": key}))
 
 
 @receiver(post_save, sender=Membership)

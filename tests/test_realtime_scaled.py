@@ -1,6 +1,5 @@
 """The scaled setup for real: two Daphne processes on PostgreSQL + Redis."""
 import asyncio
-import subprocess
 import time
 
 import pytest
@@ -14,7 +13,7 @@ from sessions.models import Attendance, Event, Meeting
 from sessions.snapshot import shared_part
 from tests.conftest import scaled, session_cookie
 from tests.factories import make_user
-from tests.servers import DaphneServer
+from tests.servers import DaphneServer, RedisServer
 from tests.wsclient import MeetingSocket, meeting_last_seq
 
 pytestmark = [pytest.mark.django_db(transaction=True), scaled]
@@ -188,20 +187,6 @@ async def test_killing_a_process_mid_meeting_loses_nothing(personas, cookies, dj
         b.stop()
 
 
-def _redis_restart():
-    subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", "6379", "shutdown", "nosave"], check=False,
-                   capture_output=True)
-    time.sleep(0.5)
-    subprocess.run(["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379",
-                    "--save", "", "--appendonly", "no", "--dir", "/var/lib/redis",
-                    "--logfile", "/var/log/redis/ci.log"], check=True)
-    for _ in range(50):
-        if subprocess.run(["redis-cli", "-h", "127.0.0.1", "ping"], capture_output=True).stdout.strip() == b"PONG":
-            return
-        time.sleep(0.1)
-    raise RuntimeError("redis did not come back")
-
-
 class Tablet:
     """Reconnects by itself with its last sequence, like the browser client."""
 
@@ -232,14 +217,28 @@ class Tablet:
         raise AssertionError(f"tablet stuck at {self.sock.seq}, wanted {seq}")
 
 
-async def test_a_redis_restart_mid_meeting_loses_no_event(two_servers, personas, cookies):
-    a, b = two_servers
+@pytest.fixture
+def own_redis_servers(django_db_setup, django_db_blocker):
+    """A Redis server of this test's own to restart (never the shared one), and two processes on it."""
+    redis = RedisServer().start()
+    with django_db_blocker.unblock():
+        servers = [DaphneServer(REDIS_URL=redis.url, PRESENCE_TTL_SECONDS=3).start() for _ in range(2)]
+    yield redis, servers
+    for s in servers:
+        s.stop()
+    redis.stop()
+
+
+async def test_a_redis_restart_mid_meeting_loses_no_event(own_redis_servers, personas, cookies):
+    redis, (a, b) = own_redis_servers
     chair = Tablet(a, cookies["chair"], personas.meeting.pk)
     tablets = [Tablet(s, cookies[n], personas.meeting.pk) for s in (a, b) for n in ("m0", "m1")]
     for t in [chair, *tablets]:
         await t.ensure()
     await (await chair.ensure()).ok("meeting.open")
-    await sync_to_async(_redis_restart)()
+    redis.stop()
+    await asyncio.sleep(0.5)
+    redis.start()
     # Writes during and after the restart are committed; publishing may fail, catching up may not.
     for _ in range(2):
         for attempt in range(20):

@@ -14,7 +14,7 @@ PROBE = (
     "import django, json; django.setup(); from django.conf import settings as s; "
     "print(json.dumps({'db': s.DATABASES['default']['ENGINE'], 'db_name': s.DATABASES['default']['NAME'],"
     " 'conn_max_age': s.DATABASES['default'].get('CONN_MAX_AGE'),"
-    " 'layer': s.CHANNEL_LAYERS['default']['BACKEND'], 'hosts': [{k: h[k] for k in ('address', 'socket_timeout', 'max_connections')} for h in s.CHANNEL_LAYERS['default'].get('CONFIG', {}).get('hosts', [])],"
+    " 'outer': s.CHANNEL_LAYERS['default']['BACKEND'], 'layer': (s.CHANNEL_LAYERS['default']['CONFIG']['inner'] or {}).get('BACKEND'), 'hosts': [{k: h[k] for k in ('address', 'socket_timeout', 'max_connections')} for h in (s.CHANNEL_LAYERS['default']['CONFIG']['inner'] or {}).get('CONFIG', {}).get('hosts', [])],"
     " 'lang': s.LANGUAGE_CODE, 'tz': s.TIME_ZONE, 'secure': s.SESSION_COOKIE_SECURE, 'debug': s.DEBUG}))"
 )
 
@@ -26,12 +26,12 @@ def probe(**env):
     return subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=base, capture_output=True, text=True)
 
 
-def test_defaults_are_sqlite_and_in_memory_layer():
+def test_defaults_are_sqlite_and_one_process_layer():
     r = probe(SECRET_KEY="k" * 40)
     assert r.returncode == 0, r.stderr
     s = json.loads(r.stdout)
     assert s["db"] == "django.db.backends.sqlite3"
-    assert s["layer"] == "channels.layers.InMemoryChannelLayer"
+    assert s["outer"] == "sessions.layer.LocalFirstLayer" and s["layer"] is None
     assert (s["lang"], s["tz"]) == ("vi", "Asia/Ho_Chi_Minh")
     assert s["secure"] is True and s["debug"] is False
 
@@ -43,6 +43,7 @@ def test_database_url_and_redis_url_switch_to_postgresql_and_redis():
     s = json.loads(r.stdout)
     assert s["db"] == "django.db.backends.postgresql" and s["db_name"] == "somedb"
     assert s["conn_max_age"] == 0
+    assert s["outer"] == "sessions.layer.LocalFirstLayer"
     assert s["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert s["hosts"][0]["address"] == "redis://127.0.0.1:6379/3"
     assert s["hosts"][0]["socket_timeout"] is None

@@ -15,7 +15,7 @@ from voting.models import Ballot, EncryptedBallot, Tally, VoterRecord
 
 @pytest.fixture(autouse=True)
 def no_turnout_ticks(monkeypatch):
-    # Live turnout ticks run in timer threads after commit; they are tested through real sockets
+    # Live turnout broadcasts run after commit (sessions/coalesce.py); they are tested through real sockets
     # (test_voting_ws.py). Here they would outlive the test and its database access.
     monkeypatch.setattr("voting.turnout.schedule", lambda *args, **kwargs: None)
 

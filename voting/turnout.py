@@ -1,22 +1,16 @@
 """Live turnout ("9 of 12 have voted"): coalesced, unlogged, counts only.
 
-A ballot schedules a tick after its transaction commits; ticks for one poll are merged so a
-process sends at most one per TURNOUT_INTERVAL. The tick reads the count from the database, so
-it is right even when ballots land on several processes, and it never says who or what.
+A ballot marks its poll after its transaction commits; marks for one poll are merged so a process
+sends at most one `poll.turnout` frame per interval (sessions/coalesce.py, the same mechanism as
+presence). The frame is built from the database when sent, so it is right even when ballots land
+on several processes, and it never says who or what.
 """
-import logging
-import threading
+from django.db import transaction
 
-from django.db import close_old_connections, connection, transaction
-
-from sessions.events import notify_meeting
-
-log = logging.getLogger(__name__)
+from sessions.coalesce import CoalescedBroadcast
 
 TURNOUT_INTERVAL = 0.3  # seconds, for a committee-sized poll
 MAX_INTERVAL = 2.0      # for very large polls: each tick is one frame to every tablet
-_pending: set[int] = set()
-_lock = threading.Lock()
 
 
 def interval_for(eligible: int) -> float:
@@ -24,35 +18,18 @@ def interval_for(eligible: int) -> float:
     return min(MAX_INTERVAL, max(TURNOUT_INTERVAL, eligible / 500))
 
 
-def schedule(meeting_id: int, poll_id: int, eligible: int = 0) -> None:
-    transaction.on_commit(lambda: _arm(meeting_id, poll_id, interval_for(eligible)))
-
-
-def _arm(meeting_id: int, poll_id: int, interval: float = TURNOUT_INTERVAL) -> None:
-    with _lock:
-        if poll_id in _pending:
-            return
-        _pending.add(poll_id)
-    timer = threading.Timer(interval, _fire, args=(meeting_id, poll_id))
-    timer.daemon = True
-    timer.start()
-
-
-def _fire(meeting_id: int, poll_id: int) -> None:
-    with _lock:
-        _pending.discard(poll_id)
-    try:
-        send_now(meeting_id, poll_id)
-    except Exception:
-        log.exception("turnout tick failed for poll %s", poll_id)
-    finally:
-        close_old_connections()
-        connection.close()
-
-
-def send_now(meeting_id: int, poll_id: int) -> None:
+def _frame(key: tuple[int, int]):
     from voting.selectors import turnout_counts
 
+    meeting_id, poll_id = key
     content = turnout_counts(poll_id)
-    if content is not None:
-        notify_meeting(meeting_id, {"type": "meeting.ephemeral", "name": "poll.turnout", "content": content})
+    if content is None:
+        return None
+    return meeting_id, {"type": "meeting.ephemeral", "name": "poll.turnout", "content": content}
+
+
+broadcast = CoalescedBroadcast("turnout", _frame, TURNOUT_INTERVAL)
+
+
+def schedule(meeting_id: int, poll_id: int, eligible: int = 0) -> None:
+    transaction.on_commit(lambda: broadcast.mark((meeting_id, poll_id), interval_for(eligible)))
