@@ -51,12 +51,29 @@ def _store_version(*, actor, document: Document, checked: validation.CheckedPdf,
     )
 
 
-@transaction.atomic
-def document_upload(*, actor, meeting: Meeting, data: bytes, original_name: str = "", title: str = "",
+def intake(data: bytes) -> validation.CheckedPdf:
+    """The PDF to store for an upload (checked, converted, sanitised); Invalid with a message if none.
+
+    Runs outside any transaction: an office conversion takes seconds and must hold neither a
+    database transaction nor the meeting lock (the chair's taps wait on it).
+    """
+    return validation.check_upload(data, limit=settings.DOCUMENT_MAX_BYTES)
+
+
+def document_upload(*, actor, meeting: Meeting, data: bytes | None = None,
+                    checked: validation.CheckedPdf | None = None, original_name: str = "", title: str = "",
                     agenda_item_id: int | None = None, confidential: bool = False,
                     guest_visible: bool = False) -> Document:
-    # Parse the file before taking the meeting lock: a 50 MB PDF must not block the chair's taps.
-    checked = validation.check_upload(data, limit=settings.DOCUMENT_MAX_BYTES)
+    """A new document from raw bytes, or from what intake() already returned (`checked`)."""
+    checked = checked or intake(data)
+    return _add_document(actor=actor, meeting=meeting, checked=checked, original_name=original_name,
+                         title=title, agenda_item_id=agenda_item_id, confidential=confidential,
+                         guest_visible=guest_visible)
+
+
+@transaction.atomic
+def _add_document(*, actor, meeting: Meeting, checked: validation.CheckedPdf, original_name: str, title: str,
+                  agenda_item_id: int | None, confidential: bool, guest_visible: bool) -> Document:
     meeting = _locked(meeting)
     _check_editable(meeting)
     item = _agenda_item(meeting, agenda_item_id)
@@ -74,20 +91,36 @@ def document_upload(*, actor, meeting: Meeting, data: bytes, original_name: str 
     version = _store_version(actor=actor, document=document, checked=checked, original_name=original_name)
     _doc_changed(meeting, actor, document, "added")
     audit_record(actor=actor, action="document.uploaded", meeting=meeting, target=document,
-                 data={"version": version.number, "sha256": version.sha256, "confidential": confidential})
+                 data={"version": version.number, "sha256": version.sha256, "confidential": confidential,
+                       **_intake_details(checked)})
     return document
 
 
+def document_add_version(*, actor, document: Document, data: bytes | None = None,
+                         checked: validation.CheckedPdf | None = None, original_name: str = "") -> DocumentVersion:
+    checked = checked or intake(data)
+    return _add_version(actor=actor, document=document, checked=checked, original_name=original_name)
+
+
 @transaction.atomic
-def document_add_version(*, actor, document: Document, data: bytes, original_name: str = "") -> DocumentVersion:
-    checked = validation.check_upload(data, limit=settings.DOCUMENT_MAX_BYTES)
+def _add_version(*, actor, document: Document, checked: validation.CheckedPdf, original_name: str) -> DocumentVersion:
     meeting = _locked(document.meeting)
     _check_editable(meeting)
     version = _store_version(actor=actor, document=document, checked=checked, original_name=original_name)
     _doc_changed(meeting, actor, document, "version_added")
     audit_record(actor=actor, action="document.version_added", meeting=meeting, target=document,
-                 data={"version": version.number, "sha256": version.sha256})
+                 data={"version": version.number, "sha256": version.sha256, **_intake_details(checked)})
     return version
+
+
+def _intake_details(checked: validation.CheckedPdf) -> dict:
+    """What the audit log keeps about how an upload was turned into the stored PDF."""
+    out = {}
+    if checked.converted_from:
+        out["converted_from"] = checked.converted_from
+    if checked.removed:
+        out["removed"] = checked.removed
+    return out
 
 
 @transaction.atomic
