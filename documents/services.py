@@ -123,10 +123,15 @@ def _intake_details(checked: validation.CheckedPdf) -> dict:
     return out
 
 
+MAX_REASON = 1000
+
+
 @transaction.atomic
-def document_update(*, actor, document: Document, **fields) -> Document:
+def document_update(*, actor, document: Document, reason: str = "", **fields) -> Document:
+    """Change a document's title, agenda item or flags. Clearing Mật: the secretary only, with a reason."""
     meeting = _locked(document.meeting)
     _check_editable(meeting)
+    was_confidential = document.confidential
     for name, value in fields.items():
         if name == "agenda_item_id":
             document.agenda_item = _agenda_item(meeting, value)
@@ -141,10 +146,38 @@ def document_update(*, actor, document: Document, **fields) -> Document:
             raise Invalid(_("Trường không hợp lệ: %(name)s") % {"name": name})
     if document.confidential and document.guest_visible:
         raise Invalid(_("Tài liệu mật không thể cho khách mời xem."), field="guest_visible")
+    cleared = was_confidential and not document.confidential
+    if cleared:
+        reason = _clearing_reason(actor, meeting, reason)
     document.save()
     _doc_changed(meeting, actor, document, "updated")
     audit_record(actor=actor, action="document.updated", meeting=meeting, target=document, data=fields)
+    if cleared:
+        _announce_cleared(actor, meeting, document, reason)
     return document
+
+
+def _clearing_reason(actor, meeting: Meeting, reason: str) -> str:
+    if not policy.can(actor, policy.Action.CLEAR_CONFIDENTIAL, meeting):
+        raise Forbidden(_("Chỉ thư ký cuộc họp được bỏ dấu Mật của tài liệu."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid(_("Cần ghi lý do bỏ dấu Mật (ví dụ: văn bản đã được giải mật theo quyết định số…)."),
+                      field="reason")
+    if len(reason) > MAX_REASON:
+        raise Invalid(_("Lý do quá dài (tối đa %(n)s ký tự).") % {"n": MAX_REASON}, field="reason")
+    return reason
+
+
+def _announce_cleared(actor, meeting: Meeting, document: Document, reason: str) -> None:
+    """Audited with old and new values, and told to the chair (console notice, see notices())."""
+    from documents.selectors import CLEARED, notice_row
+
+    entry = audit_record(actor=actor, action=CLEARED, meeting=meeting, target=document,
+                         data={"field": "confidential", "old": True, "new": False, "reason": reason,
+                               "title": document.title})
+    # Members already read the document (it was Mật, not hidden from them); guests get only patches.
+    emit(meeting, CLEARED, patch={}, actor=actor, document_id=document.pk, notice=notice_row(entry))
 
 
 @transaction.atomic
@@ -230,6 +263,8 @@ def presenting_lead(*, actor, meeting: Meeting, document_id: int, page: int) -> 
         raise Conflict(_("Chỉ trình chiếu tài liệu khi cuộc họp đã công bố hoặc đang họp."))
     document = Document.objects.filter(meeting=meeting, pk=document_id).select_related("agenda_item").first()
     if document is None:
+        raise NotFound(_("Không tìm thấy tài liệu trong cuộc họp này."))
+    if document.confidential and not policy.can(actor, policy.Action.SEE_CONFIDENTIAL, meeting):
         raise NotFound(_("Không tìm thấy tài liệu trong cuộc họp này."))
     if not _may_lead(actor, meeting, document):
         raise Forbidden(_("Chỉ người chủ trì hoặc người trình bày nội dung này được dẫn tài liệu."))

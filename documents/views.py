@@ -128,7 +128,7 @@ def update(request, document_id: int):
     for flag in ("confidential", "guest_visible"):
         if flag in request.POST:
             fields[flag] = _bool(request, flag)
-    services.document_update(actor=request.user, document=document, **fields)
+    services.document_update(actor=request.user, document=document, reason=request.POST.get("reason", ""), **fields)
     return JsonResponse({"document": selectors.document_row(document)})
 
 
