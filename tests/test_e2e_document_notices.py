@@ -1,4 +1,4 @@
-"""The chair's console tells the chair when the secretary takes the Mật mark off a document."""
+"""Notices in the browser: the chair told of a cleared Mật mark; the secretary told what an upload lost."""
 import pytest
 from playwright.sync_api import expect
 
@@ -46,3 +46,22 @@ def test_the_chair_sees_who_cleared_which_document_and_why_live_and_after_reconn
     member.goto(f"/meetings/{p.meeting.pk}/")
     expect(member.locator("#connection")).to_have_text("Đã kết nối")
     expect(member.locator(".attention")).to_have_count(0)
+
+
+def test_the_secretary_reads_what_sanitising_removed_after_the_list_refreshes(daphne, personas, browser):
+    from tests import hostile_files
+
+    page = signed_in_page(browser, daphne, "secretary", viewport=LANDSCAPE)
+    page.goto(f"/meetings/{personas.meeting.pk}/documents/")
+    page.set_input_files("#upload-form input[type=file]", files=[
+        {"name": "bao-cao.pdf", "mimeType": "application/pdf", "buffer": hostile_files.with_javascript()}])
+    page.fill("#upload-form input[name=title]", "Báo cáo có mã lệnh")
+    page.click("#upload-form button[type=submit]")
+    expect(page.locator(".doc-list")).to_contain_text("Báo cáo có mã lệnh")  # the page reloaded with the new row
+    expect(page.locator("#upload-status")).to_have_text("Đã lưu. Vì an toàn, đã gỡ khỏi tệp: JavaScript.")
+    # A refused file: the message stays on the form, nothing is added.
+    page.set_input_files("#upload-form input[type=file]", files=[
+        {"name": "trong-nhu-pdf.pdf", "mimeType": "application/pdf", "buffer": hostile_files.with_launch()}])
+    page.click("#upload-form button[type=submit]")
+    expect(page.locator("#upload-status")).to_contain_text("Launch")
+    expect(page.locator(".doc-list li")).to_have_count(1)
