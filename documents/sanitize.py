@@ -10,6 +10,7 @@ import io
 from dataclasses import dataclass, field
 
 import pikepdf
+import pikepdf.settings
 from django.utils.translation import gettext as _
 from pikepdf import Array, Dictionary, Name, Stream
 
@@ -35,6 +36,15 @@ class Sanitized:
     data: bytes
     pages: int
     removed: list[str] = field(default_factory=list)  # codes, see REMOVED_LABELS
+
+
+def apply_qpdf_limits(max_bytes: int) -> dict:
+    """Bound qpdf's own inflating: it decodes object and xref streams while parsing, before our count
+    (decode.py) can run, so a small file could make it allocate gigabytes. The per-file budget bounds
+    each of its buffers. Process-wide: set once at startup (DocumentsConfig.ready); returns the old values.
+    """
+    return pikepdf.settings.set_qpdf_limits(flate_max_memory=max_bytes, run_length_max_memory=max_bytes,
+                                            png_max_memory=max_bytes, tiff_max_memory=max_bytes)
 
 
 def removed_labels() -> dict[str, str]:

@@ -113,6 +113,43 @@ def flate_bomb(decoded: int = 1 << 30) -> bytes:
     return _save(pdf, stream_decode_level=pikepdf.StreamDecodeLevel.none)
 
 
+def objstm_bomb(padding: int) -> bytes:
+    """Catalog and page tree inside a Flate object stream padded with `padding` spaces: qpdf inflates
+    it while parsing, before any of our code sees a stream (written by hand: pikepdf builds object
+    streams only from its own objects)."""
+    objs = [b"<< /Type /Catalog /Pages 3 0 R >>", b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>"]
+    header, body, off = b"", b"", 0
+    for num, o in zip((2, 3), objs):
+        header += b"%d %d " % (num, off)
+        body += o + b"\n"
+        off += len(o) + 1
+    first = len(header)
+    z = zlib.compressobj(9)
+    comp = z.compress(header + body)
+    chunk = b" " * (1 << 20)
+    for _ in range(padding // len(chunk)):
+        comp += z.compress(chunk)
+    comp += z.flush()
+    out = bytearray(b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
+    offsets = {}
+    offsets[1] = len(out)
+    out += b"1 0 obj\n<< /Type /ObjStm /N 2 /First %d /Length %d /Filter /FlateDecode >>\nstream\n" % (first, len(comp))
+    out += comp + b"\nendstream\nendobj\n"
+    offsets[4] = len(out)
+    out += b"4 0 obj\n<< /Type /Page /Parent 3 0 R /MediaBox [0 0 595 842] >>\nendobj\n"
+    offsets[5] = len(out)
+    rows = [b"\x00" + (0).to_bytes(4, "big") + (65535).to_bytes(2, "big"),
+            b"\x01" + offsets[1].to_bytes(4, "big") + b"\x00\x00",
+            b"\x02" + (1).to_bytes(4, "big") + (0).to_bytes(2, "big"),
+            b"\x02" + (1).to_bytes(4, "big") + (1).to_bytes(2, "big"),
+            b"\x01" + offsets[4].to_bytes(4, "big") + b"\x00\x00",
+            b"\x01" + offsets[5].to_bytes(4, "big") + b"\x00\x00"]
+    xref = b"".join(rows)
+    out += b"5 0 obj\n<< /Type /XRef /Size 6 /W [1 4 2] /Root 2 0 R /Length %d >>\nstream\n" % len(xref)
+    out += xref + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % offsets[5]
+    return bytes(out)
+
+
 def many_streams(count: int, each: int) -> bytes:
     """`count` Flate streams of `each` decoded bytes: small alone, large together."""
     pdf = text_pdf()

@@ -7,12 +7,13 @@ import io
 from pathlib import Path
 
 import pikepdf
+import pikepdf.settings
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from audit.models import AuditEntry
-from documents import storage
+from documents import sanitize, storage
 from documents.models import Document
 from sessions.models import Event
 from tests import hostile_files as h
@@ -126,6 +127,27 @@ def test_a_one_megabyte_file_inflating_to_a_gibibyte_is_refused_at_upload(person
     bomb = h.flate_bomb(1 << 30)
     assert len(bomb) < 1_100_000
     assert_refused_and_nothing_stored(upload(personas, bomb), "bom giải nén", private_root)
+
+
+@pytest.fixture
+def small_budget(settings):
+    """A 16 MiB budget, applied as DocumentsConfig.ready applies the real one (qpdf's limits too)."""
+    settings.DOCUMENT_MAX_DECODED_BYTES = 16 * 1024 * 1024
+    previous = sanitize.apply_qpdf_limits(settings.DOCUMENT_MAX_DECODED_BYTES)
+    yield
+    pikepdf.settings.set_qpdf_limits(**previous)
+
+
+def test_qpdf_does_not_inflate_an_object_stream_past_the_budget(small_budget):
+    bomb = h.objstm_bomb(64 * 1024 * 1024)  # 64 KB on disk
+    with pytest.raises(pikepdf.PdfError):
+        pikepdf.open(io.BytesIO(bomb))
+    assert len(pikepdf.open(io.BytesIO(h.objstm_bomb(1024 * 1024))).pages) == 1  # a real object stream still opens
+
+
+def test_an_object_stream_bomb_is_refused_at_upload(personas, private_root, small_budget):
+    # qpdf gives up parsing (it cannot say why), so the secretary reads the "damaged" message.
+    assert_refused_and_nothing_stored(upload(personas, h.objstm_bomb(64 * 1024 * 1024)), "bị hỏng", private_root)
 
 
 def test_the_decoded_total_counts_every_stream(personas, private_root, settings):
