@@ -1,9 +1,10 @@
 """Reads of documents: who may see which, snapshot sections, annotation lists."""
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
 
 from documents.models import Annotation, Document, DocumentVersion
 from sessions import policy
-from sessions.errors import NotFound
+from sessions.errors import Forbidden, NotFound
 from sessions.models import Meeting, Membership
 
 
@@ -29,6 +30,9 @@ def document_for(user, document_id, action=policy.Action.VIEW) -> Document:
     policy.require(user, action, document.meeting)
     if not document.guest_visible and is_meeting_guest_only(user, document.meeting):
         raise NotFound()
+    if document.confidential and not policy.can(user, policy.Action.SEE_CONFIDENTIAL, document.meeting):
+        # Covers every route to the file and to changing it: view, download, versions, flags, notes.
+        raise Forbidden(_("Tài liệu mật chỉ dành cho người dự họp; tài khoản quản trị không được mở hay sửa."))
     return document
 
 
@@ -38,6 +42,20 @@ def version_of(document: Document, number: int | None) -> DocumentVersion:
     if version is None:
         raise NotFound()
     return version
+
+
+# What someone who may not see Mật content reads in place of a Mật document's title (as guests
+# read "Nội dung mật" for a Mật agenda item, sessions/guest_view.py): the list keeps its shape.
+SECRET_TITLE = "Tài liệu mật"
+
+
+def redacted_row(doc: Document) -> dict:
+    versions = list(doc.versions.all())
+    return {
+        "id": doc.pk, "title": SECRET_TITLE, "agenda_item_id": doc.agenda_item_id, "confidential": True,
+        "guest_visible": False, "version": versions[-1].number if versions else 0, "pages": 0, "sha256": "",
+        "size": 0, "versions": [], "redacted": True,
+    }
 
 
 def document_row(doc: Document) -> dict:
@@ -69,7 +87,9 @@ def documents_section(meeting: Meeting) -> dict:
 
 
 def document_list(meeting: Meeting, user) -> list[dict]:
-    return [document_row(d) for d in visible_documents(user, meeting)]
+    secret_ok = policy.can(user, policy.Action.SEE_CONFIDENTIAL, meeting)
+    return [document_row(d) if secret_ok or not d.confidential else redacted_row(d)
+            for d in visible_documents(user, meeting)]
 
 
 def presenting_section(meeting: Meeting) -> dict | None:
@@ -92,3 +112,24 @@ def my_annotations(meeting: Meeting, user) -> list[dict]:
         return []
     return [annotation_row(a) for a in
             Annotation.objects.filter(user=user, document__meeting=meeting).order_by("document_id", "page", "id")]
+
+
+# --- notices to the chair -----------------------------------------------------------------------
+
+CLEARED = "document.confidential_cleared"
+
+
+def notice_row(entry) -> dict:
+    """One "Mật mark taken off" notice, from its audit entry (the record the notice points to)."""
+    return {"id": entry.pk, "kind": "confidential_cleared", "document_id": int(entry.object_id),
+            "title": entry.data.get("title", ""), "reason": entry.data.get("reason", ""),
+            "by_name": entry.actor_name, "at": entry.at.isoformat()}
+
+
+def confidential_notices(meeting: Meeting, user) -> list[dict]:
+    """Personal section: the chair sees every Mật mark cleared in this meeting, also after the fact."""
+    from audit.models import AuditEntry
+
+    if not user.is_authenticated or not policy.can(user, policy.Action.RUN, meeting):
+        return []
+    return [notice_row(e) for e in AuditEntry.objects.filter(meeting_id=meeting.pk, action=CLEARED).order_by("id")]

@@ -51,12 +51,29 @@ def _store_version(*, actor, document: Document, checked: validation.CheckedPdf,
     )
 
 
-@transaction.atomic
-def document_upload(*, actor, meeting: Meeting, data: bytes, original_name: str = "", title: str = "",
+def intake(data: bytes) -> validation.CheckedPdf:
+    """The PDF to store for an upload (checked, converted, sanitised); Invalid with a message if none.
+
+    Runs outside any transaction: an office conversion takes seconds and must hold neither a
+    database transaction nor the meeting lock (the chair's taps wait on it).
+    """
+    return validation.check_upload(data, limit=settings.DOCUMENT_MAX_BYTES)
+
+
+def document_upload(*, actor, meeting: Meeting, data: bytes | None = None,
+                    checked: validation.CheckedPdf | None = None, original_name: str = "", title: str = "",
                     agenda_item_id: int | None = None, confidential: bool = False,
                     guest_visible: bool = False) -> Document:
-    # Parse the file before taking the meeting lock: a 50 MB PDF must not block the chair's taps.
-    checked = validation.check_upload(data, limit=settings.DOCUMENT_MAX_BYTES)
+    """A new document from raw bytes, or from what intake() already returned (`checked`)."""
+    checked = checked or intake(data)
+    return _add_document(actor=actor, meeting=meeting, checked=checked, original_name=original_name,
+                         title=title, agenda_item_id=agenda_item_id, confidential=confidential,
+                         guest_visible=guest_visible)
+
+
+@transaction.atomic
+def _add_document(*, actor, meeting: Meeting, checked: validation.CheckedPdf, original_name: str, title: str,
+                  agenda_item_id: int | None, confidential: bool, guest_visible: bool) -> Document:
     meeting = _locked(meeting)
     _check_editable(meeting)
     item = _agenda_item(meeting, agenda_item_id)
@@ -74,26 +91,47 @@ def document_upload(*, actor, meeting: Meeting, data: bytes, original_name: str 
     version = _store_version(actor=actor, document=document, checked=checked, original_name=original_name)
     _doc_changed(meeting, actor, document, "added")
     audit_record(actor=actor, action="document.uploaded", meeting=meeting, target=document,
-                 data={"version": version.number, "sha256": version.sha256, "confidential": confidential})
+                 data={"version": version.number, "sha256": version.sha256, "confidential": confidential,
+                       **_intake_details(checked)})
     return document
 
 
+def document_add_version(*, actor, document: Document, data: bytes | None = None,
+                         checked: validation.CheckedPdf | None = None, original_name: str = "") -> DocumentVersion:
+    checked = checked or intake(data)
+    return _add_version(actor=actor, document=document, checked=checked, original_name=original_name)
+
+
 @transaction.atomic
-def document_add_version(*, actor, document: Document, data: bytes, original_name: str = "") -> DocumentVersion:
-    checked = validation.check_upload(data, limit=settings.DOCUMENT_MAX_BYTES)
+def _add_version(*, actor, document: Document, checked: validation.CheckedPdf, original_name: str) -> DocumentVersion:
     meeting = _locked(document.meeting)
     _check_editable(meeting)
     version = _store_version(actor=actor, document=document, checked=checked, original_name=original_name)
     _doc_changed(meeting, actor, document, "version_added")
     audit_record(actor=actor, action="document.version_added", meeting=meeting, target=document,
-                 data={"version": version.number, "sha256": version.sha256})
+                 data={"version": version.number, "sha256": version.sha256, **_intake_details(checked)})
     return version
 
 
+def _intake_details(checked: validation.CheckedPdf) -> dict:
+    """What the audit log keeps about how an upload was turned into the stored PDF."""
+    out = {}
+    if checked.converted_from:
+        out["converted_from"] = checked.converted_from
+    if checked.removed:
+        out["removed"] = checked.removed
+    return out
+
+
+MAX_REASON = 1000
+
+
 @transaction.atomic
-def document_update(*, actor, document: Document, **fields) -> Document:
+def document_update(*, actor, document: Document, reason: str = "", **fields) -> Document:
+    """Change a document's title, agenda item or flags. Clearing Mật: the secretary only, with a reason."""
     meeting = _locked(document.meeting)
     _check_editable(meeting)
+    was_confidential = document.confidential
     for name, value in fields.items():
         if name == "agenda_item_id":
             document.agenda_item = _agenda_item(meeting, value)
@@ -108,10 +146,38 @@ def document_update(*, actor, document: Document, **fields) -> Document:
             raise Invalid(_("Trường không hợp lệ: %(name)s") % {"name": name})
     if document.confidential and document.guest_visible:
         raise Invalid(_("Tài liệu mật không thể cho khách mời xem."), field="guest_visible")
+    cleared = was_confidential and not document.confidential
+    if cleared:
+        reason = _clearing_reason(actor, meeting, reason)
     document.save()
     _doc_changed(meeting, actor, document, "updated")
     audit_record(actor=actor, action="document.updated", meeting=meeting, target=document, data=fields)
+    if cleared:
+        _announce_cleared(actor, meeting, document, reason)
     return document
+
+
+def _clearing_reason(actor, meeting: Meeting, reason: str) -> str:
+    if not policy.can(actor, policy.Action.CLEAR_CONFIDENTIAL, meeting):
+        raise Forbidden(_("Chỉ thư ký cuộc họp được bỏ dấu Mật của tài liệu."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid(_("Cần ghi lý do bỏ dấu Mật (ví dụ: văn bản đã được giải mật theo quyết định số…)."),
+                      field="reason")
+    if len(reason) > MAX_REASON:
+        raise Invalid(_("Lý do quá dài (tối đa %(n)s ký tự).") % {"n": MAX_REASON}, field="reason")
+    return reason
+
+
+def _announce_cleared(actor, meeting: Meeting, document: Document, reason: str) -> None:
+    """Audited with old and new values, and told to the chair (console notice, see notices())."""
+    from documents.selectors import CLEARED, notice_row
+
+    entry = audit_record(actor=actor, action=CLEARED, meeting=meeting, target=document,
+                         data={"field": "confidential", "old": True, "new": False, "reason": reason,
+                               "title": document.title})
+    # Members already read the document (it was Mật, not hidden from them); guests get only patches.
+    emit(meeting, CLEARED, patch={}, actor=actor, document_id=document.pk, notice=notice_row(entry))
 
 
 @transaction.atomic
@@ -197,6 +263,8 @@ def presenting_lead(*, actor, meeting: Meeting, document_id: int, page: int) -> 
         raise Conflict(_("Chỉ trình chiếu tài liệu khi cuộc họp đã công bố hoặc đang họp."))
     document = Document.objects.filter(meeting=meeting, pk=document_id).select_related("agenda_item").first()
     if document is None:
+        raise NotFound(_("Không tìm thấy tài liệu trong cuộc họp này."))
+    if document.confidential and not policy.can(actor, policy.Action.SEE_CONFIDENTIAL, meeting):
         raise NotFound(_("Không tìm thấy tài liệu trong cuộc họp này."))
     if not _may_lead(actor, meeting, document):
         raise Forbidden(_("Chỉ người chủ trì hoặc người trình bày nội dung này được dẫn tài liệu."))

@@ -1,23 +1,20 @@
-"""Checking an uploaded file: what it really is (magic bytes), its size, and that the PDF opens.
+"""Checking an uploaded file: what it really is (magic bytes), its size, then a safe PDF of it.
 
-Pure functions over bytes / files, raising sessions.errors.Invalid with a message for the secretary.
-The file name and the browser's content type are never trusted.
+Pure functions over bytes, raising sessions.errors.Invalid with a message for the secretary.
+The file name and the browser's content type are never trusted. `check_upload` is the one entry
+point (a later issue runs it on a task queue): office files are converted (documents.office) and
+every PDF is sanitised and bounded (documents.sanitize) before anything is stored.
 """
-import io
-import shutil
-import subprocess
-import tempfile
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.utils.translation import gettext as _
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError
 
+from documents import office, sanitize
 from sessions.errors import Invalid
 
 PDF_MAGIC = b"%PDF-"
-# Office formats we can convert when LibreOffice is installed (sniffed by content, see sniff()).
+# Office formats LibreOffice converts (sniffed by content, see sniff()).
 OFFICE_KINDS = {"docx", "xlsx", "pptx", "odt", "ods", "odp", "doc", "xls", "ppt", "rtf"}
 
 
@@ -26,13 +23,17 @@ class CheckedPdf:
     data: bytes
     pages: int
     converted_from: str = ""
+    removed: list[str] = field(default_factory=list)  # what sanitising stripped (sanitize.removed_labels)
 
 
 def sniff(head: bytes) -> str:
-    """The kind of a file from its first bytes: "pdf", an office kind, or "unknown"."""
-    # PDF readers accept the header anywhere in the first 1024 bytes (some generators add junk).
-    if PDF_MAGIC in head[:1024]:
+    """The kind of a file from its first bytes: "pdf", "polyglot", an office kind, or "unknown"."""
+    if head.startswith(PDF_MAGIC):
         return "pdf"
+    # Readers accept the header anywhere in the first 1024 bytes, so such a file is a PDF to them and
+    # something else (HTML, ZIP, image…) to other programs: a polyglot.
+    if PDF_MAGIC in head[:1024]:
+        return "polyglot"
     if head.startswith(b"PK\x03\x04"):
         # OOXML and OpenDocument are ZIP files; tell them apart by the names inside.
         if b"word/" in head:
@@ -69,57 +70,26 @@ def _mb(n: int) -> str:
     return f"{n / (1024 * 1024):.1f}".rstrip("0").rstrip(".")
 
 
-def check_pdf(data: bytes) -> int:
-    """Number of pages of a readable, unencrypted PDF; Invalid otherwise."""
-    try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            raise Invalid(_("Tệp PDF được đặt mật khẩu hoặc mã hóa; hãy gỡ mật khẩu rồi tải lên lại."),
-                          field="file")
-        pages = len(reader.pages)
-        if pages:
-            reader.pages[0].mediabox  # noqa: B018 -- touching the first page catches broken page trees
-    except Invalid:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError, OSError):
-        raise Invalid(_("Tệp PDF bị hỏng, không đọc được."), field="file") from None
-    if pages == 0:
-        raise Invalid(_("Tệp PDF không có trang nào."), field="file")
-    return pages
-
-
-def office_converter() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
-
-
-def convert_to_pdf(data: bytes, kind: str, timeout: int = 120) -> bytes:
-    converter = office_converter()
-    if converter is None:
-        raise Invalid(_("Máy chủ chưa cài LibreOffice nên không chuyển được tệp văn phòng (%(kind)s) sang PDF. "
-                        "Hãy lưu tệp dưới dạng PDF rồi tải lên.") % {"kind": kind.upper()}, field="file")
-    with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / f"input.{kind}"
-        src.write_bytes(data)
-        try:
-            subprocess.run([converter, "--headless", "--convert-to", "pdf", "--outdir", tmp, str(src)],
-                           check=True, timeout=timeout, capture_output=True,
-                           env={"HOME": tmp, "PATH": "/usr/bin:/bin"})
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
-            raise Invalid(_("Không chuyển được tệp sang PDF."), field="file") from None
-        out = Path(tmp) / "input.pdf"
-        if not out.exists():
-            raise Invalid(_("Không chuyển được tệp sang PDF."), field="file")
-        return out.read_bytes()
+def limits() -> sanitize.Limits:
+    return sanitize.Limits(decoded_bytes=settings.DOCUMENT_MAX_DECODED_BYTES, pages=settings.DOCUMENT_MAX_PAGES,
+                           image_pixels=settings.DOCUMENT_MAX_IMAGE_PIXELS)
 
 
 def check_upload(data: bytes, *, limit: int) -> CheckedPdf:
-    """Validate an upload and return it as a PDF (converted from an office file if possible)."""
+    """Validate an upload and return the PDF to store (converted from an office file, sanitised)."""
     check_size(len(data), limit)
     kind = sniff(data[:4096])
+    if kind == "polyglot":
+        raise Invalid(_("Tệp có dữ liệu lạ trước phần đầu PDF (tệp \"hai mặt\", có thể độc hại). "
+                        "Hãy mở tệp bằng phần mềm đọc PDF, lưu thành PDF mới rồi tải lên."), field="file")
     if kind == "pdf":
-        return CheckedPdf(data=data, pages=check_pdf(data))
+        clean = sanitize.sanitize(data, limits())
+        return CheckedPdf(data=clean.data, pages=clean.pages, removed=clean.removed)
     if kind in OFFICE_KINDS:
-        pdf = convert_to_pdf(data, kind)
-        return CheckedPdf(data=pdf, pages=check_pdf(pdf), converted_from=kind)
+        pdf = office.convert_to_pdf(data, kind, timeout=settings.OFFICE_CONVERT_TIMEOUT)
+        if not pdf.startswith(PDF_MAGIC):
+            raise Invalid(_("Không chuyển được tệp sang PDF."), field="file")
+        clean = sanitize.sanitize(pdf, limits())
+        return CheckedPdf(data=clean.data, pages=clean.pages, converted_from=kind, removed=clean.removed)
     raise Invalid(_("Tệp không phải PDF (nội dung không đúng định dạng PDF, dù tên tệp là gì). "
                     "Chỉ nhận tệp PDF hoặc tệp văn phòng."), field="file")

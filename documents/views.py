@@ -11,7 +11,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from documents import selectors, services
+from documents import sanitize, selectors, services
 from sessions import policy
 from sessions.errors import DomainError, Invalid
 from sessions.models import Device, Meeting
@@ -65,6 +65,16 @@ def _uploaded_bytes(request) -> tuple[bytes, str]:
     return f.read(), f.name or ""
 
 
+def _intake_reply(checked) -> dict:
+    """What the secretary is told about the stored file: converted from, and what was removed."""
+    labels = sanitize.removed_labels()
+    out = {"converted_from": checked.converted_from, "removed": checked.removed, "message": ""}
+    if checked.removed:
+        out["message"] = _("Đã lưu. Vì an toàn, đã gỡ khỏi tệp: %(items)s.") % {
+            "items": ", ".join(labels[code] for code in checked.removed)}
+    return out
+
+
 # --- preparing --------------------------------------------------------------------------------
 
 def manage_page(request, meeting_id: int):
@@ -87,12 +97,13 @@ def manage_page(request, meeting_id: int):
 def upload(request, meeting_id: int):
     meeting = policy.meeting_for(request.user, meeting_id, Action.PREPARE)
     data, name = _uploaded_bytes(request)
+    checked = services.intake(data)
     document = services.document_upload(
-        actor=request.user, meeting=meeting, data=data, original_name=name, title=request.POST.get("title", ""),
+        actor=request.user, meeting=meeting, checked=checked, original_name=name, title=request.POST.get("title", ""),
         agenda_item_id=_int_or_none(request.POST.get("agenda_item"), "agenda_item"),
         confidential=_bool(request, "confidential"), guest_visible=_bool(request, "guest_visible"),
     )
-    return JsonResponse({"document": selectors.document_row(document)}, status=201)
+    return JsonResponse({"document": selectors.document_row(document), **_intake_reply(checked)}, status=201)
 
 
 @require_POST
@@ -100,8 +111,9 @@ def upload(request, meeting_id: int):
 def add_version(request, document_id: int):
     document = selectors.document_for(request.user, document_id, Action.PREPARE)
     data, name = _uploaded_bytes(request)
-    services.document_add_version(actor=request.user, document=document, data=data, original_name=name)
-    return JsonResponse({"document": selectors.document_row(document)}, status=201)
+    checked = services.intake(data)
+    services.document_add_version(actor=request.user, document=document, checked=checked, original_name=name)
+    return JsonResponse({"document": selectors.document_row(document), **_intake_reply(checked)}, status=201)
 
 
 @require_POST
@@ -116,7 +128,7 @@ def update(request, document_id: int):
     for flag in ("confidential", "guest_visible"):
         if flag in request.POST:
             fields[flag] = _bool(request, flag)
-    services.document_update(actor=request.user, document=document, **fields)
+    services.document_update(actor=request.user, document=document, reason=request.POST.get("reason", ""), **fields)
     return JsonResponse({"document": selectors.document_row(document)})
 
 

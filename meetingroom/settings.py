@@ -197,6 +197,12 @@ WHITENOISE_USE_FINDERS = True
 # Uploaded files live outside any public URL: they are served only by permission-checked views.
 PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
 DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_MB", 50) * 1024 * 1024
+# Decompression bounds checked at upload (documents/sanitize.py): total decoded stream bytes,
+# pages, and pixels of any one image. A file over them is refused instead of failing every view.
+DOCUMENT_MAX_DECODED_BYTES = env_int("DOCUMENT_MAX_DECODED_MB", 512) * 1024 * 1024
+DOCUMENT_MAX_PAGES = env_int("DOCUMENT_MAX_PAGES", 2000)
+DOCUMENT_MAX_IMAGE_PIXELS = env_int("DOCUMENT_MAX_IMAGE_MEGAPIXELS", 150) * 1_000_000
+OFFICE_CONVERT_TIMEOUT = env_int("OFFICE_CONVERT_TIMEOUT", 120)  # seconds for LibreOffice per file
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 OFFLINE_PACK_DAYS = env_int("OFFLINE_PACK_DAYS", 7)

@@ -22,6 +22,8 @@ class Action(StrEnum):
     EDIT_MINUTES = "edit_minutes"
     SIGN_AS_SECRETARY = "sign_as_secretary"
     SIGN_AS_CHAIR = "sign_as_chair"
+    SEE_CONFIDENTIAL = "see_confidential"      # open Mật documents and see their titles
+    CLEAR_CONFIDENTIAL = "clear_confidential"  # take the Mật mark off a document (with a reason)
 
 
 def membership_of(user, committee_id) -> Membership | None:
@@ -84,6 +86,7 @@ _MEETING_RULES: dict[Action, set[str]] = {
     Action.EDIT_MINUTES: {R.SECRETARY, R.CHAIR},
     Action.SIGN_AS_SECRETARY: {R.SECRETARY},
     Action.SIGN_AS_CHAIR: {R.CHAIR},
+    Action.CLEAR_CONFIDENTIAL: {R.SECRETARY},
 }
 _PREPARERS = {R.SECRETARY, R.ADMIN, R.CHAIR}
 
@@ -107,9 +110,21 @@ def can(user, action: Action, obj) -> bool:
             return obj.status != Meeting.Status.DRAFT or bool(roles & _PREPARERS)
         if action == Action.MANAGE_COMMITTEE:
             return R.ADMIN in roles
+        if action == Action.SEE_CONFIDENTIAL:
+            return _may_see_confidential(user, obj, roles) and can(user, Action.VIEW, obj)
         allowed = _MEETING_RULES.get(action, set())
         return bool(roles & allowed) and can(user, Action.VIEW, obj)
     raise TypeError(f"can() does not know objects of type {type(obj).__name__}")
+
+
+def _may_see_confidential(user, meeting: Meeting, roles: set[str]) -> bool:
+    """Separation of duties: the IT admin runs the system, not the meeting, and sees no Mật content."""
+    if roles & {R.CHAIR, R.SECRETARY, R.MEMBER}:
+        return True
+    if R.ADMIN in roles:
+        return False
+    # A committee observer (non-voting member) reads the meeting's papers; an invited guest does not.
+    return R.OBSERVER in roles and bool(_committee_roles(user, meeting.committee_id))
 
 
 def require(user, action: Action, obj) -> None:

@@ -1,9 +1,12 @@
 """Upload checks as pure functions: what a file really is, its size, and whether the PDF opens."""
+import base64
+import zlib
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from documents import validation
+from documents import office, validation
 from sessions.errors import Invalid
 from tests.documents_helpers import make_pdf
 
@@ -47,7 +50,7 @@ def test_it_refuses_an_empty_file():
 
 
 def test_office_files_are_refused_clearly_when_libreoffice_is_missing(monkeypatch):
-    monkeypatch.setattr(validation, "office_converter", lambda: None)
+    monkeypatch.setattr(office, "office_converter", lambda: None)
     docx_head = b"PK\x03\x04" + b"\0" * 26 + b"[Content_Types].xml" + b"\0" * 100 + b"word/document.xml"
     with pytest.raises(Invalid, match="LibreOffice"):
         validation.check_upload(docx_head, limit=LIMIT)
@@ -55,7 +58,7 @@ def test_office_files_are_refused_clearly_when_libreoffice_is_missing(monkeypatc
 
 @pytest.mark.parametrize("head, kind", [
     (b"%PDF-1.4\n", "pdf"),
-    (b"\xef\xbb\xbf junk %PDF-1.7", "pdf"),
+    (b"\xef\xbb\xbf junk %PDF-1.7", "polyglot"),  # readers take it as a PDF, other programs as something else
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest", "doc"),
     (b"{\\rtf1\\ansi", "rtf"),
     (b"PK\x03\x04....mimetypeapplication/vnd.oasis.opendocument.text", "odt"),
@@ -75,3 +78,26 @@ def test_bytes_without_a_known_signature_are_never_accepted(data):
 @given(st.integers(min_value=1, max_value=LIMIT))
 def test_any_size_within_the_limit_passes_the_size_check(size):
     validation.check_size(size, LIMIT)
+
+
+def _stream_pdf(raw: bytes, filters: list[str]) -> bytes:
+    import pikepdf
+
+    from tests.hostile_files import _save, text_pdf
+    pdf = text_pdf()
+    stream = pikepdf.Stream(pdf, raw)
+    stream.Filter = pikepdf.Array([pikepdf.Name(f) for f in filters])
+    pdf.Root.Extra = pdf.make_indirect(stream)
+    return _save(pdf, stream_decode_level=pikepdf.StreamDecodeLevel.none)
+
+
+@pytest.mark.parametrize("raw, filters", [
+    (bytes([129, 0]) * 100_000, ["/RunLengthDecode"]),                      # 200 KB → 12.8 MB
+    (base64.a85encode(zlib.compress(bytes(10_000_000))), ["/A85", "/Fl"]),   # a chain: text-encoded, then inflated
+])
+def test_bombs_are_counted_through_every_general_filter(settings, raw, filters):
+    settings.DOCUMENT_MAX_DECODED_BYTES = 8 * 1024 * 1024
+    with pytest.raises(Invalid, match="bom giải nén"):
+        validation.check_upload(_stream_pdf(raw, filters), limit=LIMIT * 4)
+    settings.DOCUMENT_MAX_DECODED_BYTES = 64 * 1024 * 1024
+    assert validation.check_upload(_stream_pdf(raw, filters), limit=LIMIT * 4).pages == 1

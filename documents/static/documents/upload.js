@@ -8,6 +8,11 @@
           network: "Network error while uploading. Please try again.", big: "File too large." },
   };
   function t(k) { return T[document.documentElement.lang === "en" ? "en" : "vi"][k]; }
+  var NOTE_KEY = "mr-upload-note";
+  try {
+    var note = sessionStorage.getItem(NOTE_KEY);
+    if (note) { sessionStorage.removeItem(NOTE_KEY); document.getElementById("upload-status").textContent = note; }
+  } catch (e) { /* storage disabled: nothing kept */ }
 
   function wire(form) {
     var bar = form.querySelector("progress"), status = form.querySelector('[role="status"]');
@@ -26,7 +31,12 @@
       xhr.onload = function () {
         var body = {};
         try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
-        if (xhr.status >= 200 && xhr.status < 300) { status.textContent = t("done"); location.reload(); }
+        if (xhr.status >= 200 && xhr.status < 300) {
+          // What sanitising removed must still be readable after the list refreshes.
+          if (body.message) { try { sessionStorage.setItem(NOTE_KEY, body.message); } catch (e) { /* shown below only */ } }
+          status.textContent = body.message || t("done");
+          location.reload();
+        }
         else { bar.hidden = true; status.textContent = t("failed") + (body.message || xhr.status); status.className = "error"; }
       };
       xhr.onerror = function () { bar.hidden = true; status.textContent = t("network"); status.className = "error"; };

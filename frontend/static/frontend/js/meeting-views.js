@@ -12,6 +12,7 @@
     goto: "Go to", reason: "Reason for absence?", confidential: "Confidential",
     spokeFor: function (t) { return " (speaking for " + t + ")"; }, floor: "You have the floor", floorBody: "Please speak now.",
     understood: "Understood",
+    clearedTitle: "A document is no longer confidential", clearedBy: function (n) { return "by " + n; }, reason: "Reason: ",
   } : {
     draft: "Bản nháp", published: "Đã công bố", in_progress: "Đang họp", closed: "Đã kết thúc",
     quorum: function (q) { return "Có mặt " + q.present + "/" + q.convened + " (cần " + q.required + ") — " + (q.reached ? "đủ điều kiện tiến hành" : "chưa đủ số lượng"); },
@@ -21,6 +22,7 @@
     goto: "Chuyển đến", reason: "Lý do vắng?", confidential: "Mật",
     spokeFor: function (t) { return " (đã nói " + t + ")"; }, floor: "Mời đồng chí phát biểu", floorBody: "Chủ trì đã mời đồng chí phát biểu.",
     understood: "Đã hiểu",
+    clearedTitle: "Tài liệu đã được bỏ dấu Mật", clearedBy: function (n) { return "do " + n + " thực hiện"; }, reason: "Lý do: ",
   };
 
   function $(id) { return document.getElementById(id); }
@@ -192,8 +194,31 @@
       });
     }
 
-    function render(s) {
-      renderHeader(s); renderAgenda(s); renderSpeakers(s); renderMe(s); renderAttendance(s);
+    // The chair is told when the secretary takes the Mật mark off a document: live (the event) and,
+    // if the console was closed then, from the personal section on the next connection.
+    var notices = {};
+    function renderNotices(s, ev) {
+      if (view !== "chair" || !window.attention) return;
+      (s.confidential_notices || []).forEach(function (n) { notices[n.id] = n; });
+      if (ev && ev.type === "document.confidential_cleared" && ev.data.notice) notices[ev.data.notice.id] = ev.data.notice;
+      var ids = Object.keys(notices).map(Number).sort(function (a, b) { return a - b; });
+      if (!ids.length) return;
+      // One card for all of them, keyed by the newest: "Đã hiểu" acknowledges everything shown.
+      window.attention.show("mat-cleared-" + ids[ids.length - 1], { title: T.clearedTitle, laterText: T.understood, build: function (body) {
+        var list = el("ul", "notice-list");
+        ids.forEach(function (id) {
+          var n = notices[id], li = el("li", "notice");
+          li.appendChild(el("strong", "", n.title));
+          li.appendChild(el("span", "meta", " — " + T.clearedBy(n.by_name) + ", " + new Date(n.at).toLocaleString()));
+          li.appendChild(el("p", "", T.reason + n.reason));
+          list.appendChild(li);
+        });
+        body.appendChild(list);
+      } });
+    }
+
+    function render(s, ev) {
+      renderHeader(s); renderAgenda(s); renderSpeakers(s); renderMe(s); renderAttendance(s); renderNotices(s, ev);
     }
 
     bind("btn-check-in", "attendance.check_in", { remote: false });
@@ -214,7 +239,7 @@
       sound.addEventListener("change", function () { window.attention.setSound(sound.checked); });
     }
 
-    client.onChange(function (s) { render(s); });
+    client.onChange(function (s, keys, ev) { render(s, ev); });
     if (client.state && client.state.meeting) render(client.state);
     // The speaker's elapsed time ticks locally.
     setInterval(function () {
