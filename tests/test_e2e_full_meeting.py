@@ -123,7 +123,7 @@ def test_a_full_meeting_from_agenda_to_signed_minutes(daphne, personas, browser,
         expect(page.locator("#connection")).to_have_text(CONNECTED)
     expect(chair.locator("#quorum")).to_have_text("Có mặt 0/5 (cần 4) — chưa đủ số lượng")
     for page in tablets:
-        expect(page.locator("#my-attendance")).to_have_text("Điểm danh của bạn: Vắng")
+        expect(page.locator("#my-attendance")).to_have_text("Điểm danh của bạn: Chưa điểm danh")
         page.click("#btn-check-in")
         expect(page.locator("#my-attendance")).to_have_text("Điểm danh của bạn: Có mặt")
         expect(page.locator("#btn-check-in")).to_be_hidden()

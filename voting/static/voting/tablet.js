@@ -295,7 +295,7 @@
         var d = detail[p.id];
         if (!d) refreshDetail(p.id);
         else if (!p.analog) {
-          var list = el("ul", { class: "plain-list" }, d.not_voted.map(function (r) {
+          var list = el("ul", { class: "plain-list poll-not-voted" }, d.not_voted.map(function (r) {
             return el("li", { text: r.name + (r.online ? "" : " (" + t.offline + ")") });
           }));
           box.appendChild(el("p", { text: d.not_voted.length ? t.notVoted + " (" + d.not_voted.length + "):" : t.everyone }));
@@ -444,6 +444,11 @@
         list = open.length ? open : list.slice(-1);
       } else if (view === "tablet") {
         list = list.filter(function (p) { return p.status !== "draft"; });
+      } else {
+        // The chair's current poll comes first (it must be above the fold), then drafts, then
+        // finished ones, newest first.
+        var rank = { open: 0, closed: 1, draft: 2, published: 3, cancelled: 4 };
+        list = list.slice().sort(function (a, b) { return (rank[a.status] - rank[b.status]) || (b.id - a.id); });
       }
       if (!list.length) root.appendChild(el("p", { class: "meta", text: t.none }));
       list.forEach(function (p) {
