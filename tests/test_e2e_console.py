@@ -43,7 +43,10 @@ def test_the_console_prompts_the_chair_and_the_secretary_to_check_in(daphne, per
     chair = _console(browser, daphne, "chair", p.meeting)
     secretary = _console(browser, daphne, "secretary", p.meeting)
 
-    # Attendance is folded, its counts are on the summary line (members only; observer unrecorded).
+    # Before the opening the table starts unfolded (attendance is being taken); folded, its counts
+    # stay on the summary line (members only; the observer is not recorded).
+    expect(chair.locator("#attendance-rows")).to_be_visible()
+    chair.locator("#panel-attendance summary").click()
     counts = chair.locator("#attendance-counts")
     expect(counts).to_be_visible()
     expect(chair.locator("#attendance-rows")).to_be_hidden()
@@ -98,6 +101,9 @@ def test_the_current_poll_and_the_speakers_are_above_the_fold(daphne, personas, 
     expect(polls.locator(".poll-not-voted li")).to_have_count(5)
     expect(page.locator("#speaker-queue li")).to_have_count(2)
     expect(page.locator("#checkin-banner")).to_be_hidden()
+    # During the meeting attendance starts folded.
+    expect(page.locator("#attendance-rows")).to_be_hidden()
+    expect(page.locator("#attendance-counts")).to_contain_text("Có mặt 5")
     page.evaluate("window.scrollTo(0, 0)")
     assert _above_the_fold(page, "#panel-polls article.poll-open"), page.locator("#panel-polls article").first.bounding_box()
     assert _above_the_fold(page, "#panel-speakers"), page.locator("#panel-speakers").bounding_box()

@@ -150,11 +150,12 @@
       });
       var verdict = p.kind === "motion" ? (r.passed ? t.passed : t.failed) : (r.tie ? t.tie : "");
       return el("div", { class: "poll-result" + (big ? " big" : "") }, [
-        verdict ? el("p", { class: "poll-verdict", style: "font-weight:bold;font-size:" + (big ? "1.4em" : "1.3rem"),
+        // On the projector the stylesheet sizes everything (it must fit one screen: app.css, projector.js).
+        verdict ? el("p", { class: "poll-verdict", style: big ? null : "font-weight:bold;font-size:1.3rem",
                             text: verdict + (r.tie && p.kind === "motion" ? " · " + t.tie : "") }) : null,
         el("ul", { class: "plain-list" }, rows),
         // Every result says how its base was counted (on the projector too, readable from the back).
-        el("p", { class: big ? "" : "meta", style: big ? "font-size:0.7em" : null,
+        el("p", { class: big ? "poll-base" : "meta",
                   text: t.base + p.base_label + " = " + r.base_count }),
         el("p", { text: r.outcome_text })
       ]);
@@ -454,14 +455,13 @@
       list.forEach(function (p) {
         var tv = turnout(p);
         var kindBadge = p.analog ? t.analog : (p.secret ? t.secret : t.named);
-        var card = el("article", { class: "poll poll-" + p.status + (big ? " big" : ""),
-                                   style: big ? "font-size:2.2rem" : "" }, [
+        var card = el("article", { class: "poll poll-" + p.status + (big ? " big" : "") }, [
           el("h3", { text: p.title }),
           el("p", {}, [el("span", { class: "badge" + (p.secret ? " badge-secret" : ""), text: kindBadge }),
                        el("span", { class: "badge", text: " " + STATUS[p.status] })]),
           p.status === "open" || p.status === "closed" || p.status === "published"
             ? el("p", { class: "poll-turnout", role: "status", "aria-live": "polite",
-                        style: "font-weight:bold;font-size:" + (big ? "3rem" : "1.3rem"),
+                        style: big ? null : "font-weight:bold;font-size:1.3rem",
                         text: fmt(t.turnout, { v: tv.voted, e: tv.eligible }) }) : null
         ]);
         if (view === "tablet") card.appendChild(memberBlock(p));

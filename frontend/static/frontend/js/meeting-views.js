@@ -227,9 +227,16 @@
       });
     }
 
+    var attendanceFolded = false;
     function renderAttendance(s) {
       renderAttendanceCounts(s);
       renderCheckIn(s);
+      // Before the opening, taking attendance is the secretary's job at hand: the table starts unfolded.
+      var panel = $("panel-attendance");
+      if (panel && !attendanceFolded && (s.meeting || {}).status) {
+        attendanceFolded = true;
+        panel.open = s.meeting.status === "published" && !!(s.me && s.me.can && s.me.can.record_attendance);
+      }
       var body = $("attendance-rows");
       if (!body) return;
       clear(body);
