@@ -7,6 +7,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -17,7 +18,7 @@ from sessions import policy, services
 from sessions.errors import DomainError
 from sessions.models import AgendaItem, Meeting, MeetingGuest, Membership
 from sessions.policy import Action
-from sessions.selectors import agenda, display_name
+from sessions.selectors import agenda, committee_chair_id, display_name, guest_candidates
 
 User = get_user_model()
 
@@ -27,9 +28,11 @@ class PersonChoice(forms.ModelChoiceField):
         return display_name(obj)
 
 
-def _committee_people(committee_id):
-    return (User.objects.filter(memberships__committee_id=committee_id, memberships__is_active=True)
-            .order_by("first_name"))
+def _committee_people(committee_id, *, voting_only=False):
+    members = {"memberships__committee_id": committee_id, "memberships__is_active": True}
+    if voting_only:
+        members["memberships__is_voting_member"] = True
+    return User.objects.filter(**members).order_by("first_name")
 
 
 _DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -46,9 +49,9 @@ class MeetingForm(forms.Form):
 
     def __init__(self, *args, committee_id, **kwargs):
         super().__init__(*args, **kwargs)
-        people = _committee_people(committee_id)
-        self.fields["chair"].queryset = people
-        self.fields["secretary"].queryset = people
+        # The chair must be a voting member (services._check_roles): offer only those.
+        self.fields["chair"].queryset = _committee_people(committee_id, voting_only=True)
+        self.fields["secretary"].queryset = _committee_people(committee_id)
 
 
 class AgendaItemForm(forms.Form):
@@ -78,13 +81,19 @@ class MoveForm(forms.Form):
 
 
 class GuestForm(forms.Form):
-    username = forms.CharField(label=gettext_lazy("Tên đăng nhập của khách mời"), max_length=150)
+    """Guests are ticked in a list of people (filtered by name on the page), never typed as usernames.
+    The page shows only who may be invited (selectors.guest_candidates); the service refuses the rest."""
+    guests = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Khách mời"), queryset=User.objects.filter(is_active=True),
+        error_messages={"required": gettext_lazy("Chọn ít nhất một người để mời."),
+                        "invalid_choice": gettext_lazy("Không tìm thấy người được chọn."),
+                        "invalid_pk_value": gettext_lazy("Không tìm thấy người được chọn.")})
 
-    def clean_username(self):
-        user = User.objects.filter(username=self.cleaned_data["username"].strip()).first()
-        if user is None:
-            raise forms.ValidationError(_("Không tìm thấy người dùng có tên đăng nhập này."))
-        return user
+
+def _proposed_chair(committee_id, secretary_id) -> int | None:
+    """The committee's chair, preselected; never the secretary (chair ≠ secretary)."""
+    chair = committee_chair_id(committee_id)
+    return chair if chair != secretary_id else None
 
 
 def _meeting(request, meeting_id) -> Meeting:
@@ -120,12 +129,16 @@ def _page(request, meeting, *, status=200, errors=None, forms_=None):
     forms_ = forms_ or {}
     initial = {"title": meeting.title, "place": meeting.place, "starts_at": meeting.starts_at,
                "ends_at": meeting.ends_at, "remote_allowed": meeting.remote_allowed,
-               "chair": meeting.chair_id, "secretary": meeting.secretary_id}
+               "chair": meeting.chair_id or _proposed_chair(meeting.committee_id, meeting.secretary_id),
+               "secretary": meeting.secretary_id}
+    guest_form = forms_.get("guest") or GuestForm()
     context = {
         "meeting": meeting,
         "meeting_form": forms_.get("meeting") or MeetingForm(initial=initial, committee_id=meeting.committee_id),
         "item_form": forms_.get("item") or AgendaItemForm(meeting=meeting),
-        "guest_form": forms_.get("guest") or GuestForm(),
+        "guest_form": guest_form,
+        "guest_candidates": guest_candidates(meeting),
+        "guests_ticked": set(guest_form.data.getlist("guests")) if guest_form.is_bound else set(),
         "agenda": [{**row, "error": (errors or {}).get(f"item-{row['id']}", "")} for row in agenda(meeting)],
         "guests": MeetingGuest.objects.filter(meeting=meeting).select_related("user"),
         "documents": document_list(meeting, request.user),
@@ -152,8 +165,8 @@ def meeting_new(request, committee_id: int):
         committee = policy.committee_for(request.user, committee_id, Action.PREPARE)
     except DomainError as e:
         return HttpResponse(e.message, status=e.http_status)
-    form = MeetingForm(request.POST or None, committee_id=committee.pk,
-                       initial={"secretary": request.user.pk})
+    form = MeetingForm(request.POST or None, committee_id=committee.pk, initial={
+        "secretary": request.user.pk, "chair": _proposed_chair(committee.pk, request.user.pk)})
     error, status = "", 200
     if request.method == "POST":
         if form.is_valid():
@@ -262,8 +275,12 @@ def guest_invite(request, meeting_id: int):
     form = GuestForm(request.POST)
     if not form.is_valid():
         return _fail(request, meeting, "guest", _first_error(form), form=form)
-    return _run(request, meeting, "guest", lambda: services.meeting_invite_guest(
-        actor=request.user, meeting=meeting, user=form.cleaned_data["username"]), form)
+
+    @transaction.atomic
+    def invite_all():  # all or none: a refused person leaves the others uninvited too
+        for user in form.cleaned_data["guests"]:
+            services.meeting_invite_guest(actor=request.user, meeting=meeting, user=user)
+    return _run(request, meeting, "guest", invite_all, form)
 
 
 @require_POST

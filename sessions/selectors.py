@@ -144,3 +144,22 @@ def user_by_id(user_id):
 
 def users_by_ids(user_ids: list[int]):
     return get_user_model().objects.filter(pk__in=user_ids).order_by("last_name", "first_name", "pk")
+
+
+def committee_chair_id(committee_id) -> int | None:
+    """The committee's chair (a voting member), proposed as the chair of a new meeting."""
+    return (Membership.objects.filter(committee_id=committee_id, is_active=True, is_chair=True, is_voting_member=True)
+            .order_by("id").values_list("user_id", flat=True).first())
+
+
+def guest_candidates(meeting: Meeting) -> list[dict]:
+    """Who may be invited: active accounts neither members of the committee nor invited already,
+    with the bodies they belong to so that two people of the same name can be told apart."""
+    members = Membership.objects.filter(committee_id=meeting.committee_id, is_active=True).values("user")
+    invited = MeetingGuest.objects.filter(meeting=meeting).values("user")
+    users = list(get_user_model().objects.filter(is_active=True).exclude(pk__in=members).exclude(pk__in=invited))
+    bodies: dict[int, list[str]] = {}
+    for m in Membership.objects.filter(user__in=users, is_active=True).select_related("committee"):
+        bodies.setdefault(m.user_id, []).append(m.committee.name)
+    rows = [{"id": u.pk, "name": display_name(u), "where": ", ".join(sorted(bodies.get(u.pk, [])))} for u in users]
+    return sorted(rows, key=lambda r: (r["name"].casefold(), r["id"]))

@@ -54,8 +54,7 @@ def test_a_meeting_runs_on_tablets(daphne, personas, browser):
     chair.click("#btn-grant-next")
     expect(projector.locator("#current-speaker")).to_contain_text(personas.members[0].first_name)
     expect(projector.locator("#current-item")).to_contain_text("Nội dung 2")
-    screenshot(chair, "chair-console")
-    screenshot(projector, "projector")
+    # README screenshots of the console and the projector: tests/test_e2e_console.py, test_e2e_projector.py.
 
     # A tablet loses the network, the meeting moves on, and it comes back in sync by itself.
     offline = tablets[1]

@@ -90,7 +90,7 @@ def test_a_full_meeting_from_agenda_to_signed_minutes(daphne, personas, browser,
     expect(secretary.locator("h1 .badge")).to_have_text("bản nháp")
     expect(secretary.locator("#agenda .agenda-item strong")).to_have_text(
         ["1. Nội dung 1", "2. Nội dung 2", "3. Nội dung 3"])
-    screenshot(secretary, "prepare-meeting")
+    # README screenshot of this page: tests/test_e2e_prepare_forms.py.
     secretary.get_by_role("button", name="Công bố cuộc họp (gửi tới máy tính bảng)").click()
     expect(secretary.locator("h1 .badge")).to_have_text("đã công bố")
 
@@ -124,7 +124,7 @@ def test_a_full_meeting_from_agenda_to_signed_minutes(daphne, personas, browser,
         expect(page.locator("#connection")).to_have_text(CONNECTED)
     expect(chair.locator("#quorum")).to_have_text("Có mặt 0/5 (cần 4) — chưa đủ số lượng")
     for page in tablets:
-        expect(page.locator("#my-attendance")).to_have_text("Điểm danh của bạn: Vắng")
+        expect(page.locator("#my-attendance")).to_have_text("Điểm danh của bạn: Chưa điểm danh")
         page.click("#btn-check-in")
         expect(page.locator("#my-attendance")).to_have_text("Điểm danh của bạn: Có mặt")
         expect(page.locator("#btn-check-in")).to_be_hidden()

@@ -69,7 +69,7 @@ def test_the_secretary_builds_the_agenda_nests_reorders_and_publishes(personas, 
     child.refresh_from_db()
     assert child.title == "Báo cáo tài chính năm" and child.planned_minutes == 20 and not child.confidential
     guest = make_user("khach", "Khách Mời")
-    assert c.post(f"/prepare/meetings/{draft.pk}/guests", {"username": "khach"}).status_code == 302
+    assert c.post(f"/prepare/meetings/{draft.pk}/guests", {"guests": [guest.pk]}).status_code == 302
     assert MeetingGuest.objects.filter(meeting=draft, user=guest).exists()
     assert c.post(f"/prepare/meetings/{draft.pk}/publish").status_code == 302
     assert Meeting.objects.get(pk=draft.pk).status == Meeting.Status.PUBLISHED
@@ -92,8 +92,9 @@ def test_agenda_edits_after_publishing_are_pushed_as_a_new_version(personas):
     ("items/add", {"title": "X", "planned_minutes": "-5"}, "Thời lượng"),
     ("items/add", {"title": "X", "parent": "999999"}, "Thuộc mục"),
     ("items/add", {"title": "X", "presenter": "999999"}, "Người trình bày"),
-    ("guests", {"username": "khong-co-ai"}, "Không tìm thấy người dùng"),
-    ("guests", {"username": "member2"}, "đã là thành viên"),
+    ("guests", {"guests": "999999"}, "Không tìm thấy người được chọn"),
+    ("guests", {"guests": "abc"}, "Không tìm thấy người được chọn"),
+    ("guests", {}, "Chọn ít nhất một người"),
     ("edit", {"title": "X", "starts_at": "sai"}, "Bắt đầu"),
 ])
 def test_bad_preparation_input_is_refused_with_a_clear_message(personas, draft, url, data, message):
@@ -125,3 +126,37 @@ def test_publishing_an_empty_agenda_or_twice_is_refused(personas):
 def test_the_documents_page_links_back_to_preparation(personas):
     r = client_for(personas.secretary).get(f"/meetings/{personas.meeting.pk}/documents/")
     assert r.status_code == 200 and f"/prepare/meetings/{personas.meeting.pk}/" in r.content.decode()
+
+
+def test_guests_are_ticked_in_a_list_of_people_outside_the_committee(personas, draft):
+    c = client_for(personas.secretary)
+    guest = make_user("khach", "Phạm Thị Khách")
+    page = c.get(f"/prepare/meetings/{draft.pk}/").content.decode()
+    assert f'name="guests" value="{guest.pk}"' in page and "Phạm Thị Khách" in page
+    assert "Chi bộ Khu phố 2" in page  # the outsider's body tells namesakes apart
+    for member in personas.voters:
+        assert f'name="guests" value="{member.pk}"' not in page
+    assert 'name="username"' not in page
+    r = c.post(f"/prepare/meetings/{draft.pk}/guests", {"guests": [guest.pk, personas.outsider.pk]})
+    assert r.status_code == 302
+    assert set(MeetingGuest.objects.filter(meeting=draft).values_list("user_id", flat=True)) == {
+        guest.pk, personas.outsider.pk}
+    page = c.get(f"/prepare/meetings/{draft.pk}/").content.decode()
+    assert f'name="guests" value="{guest.pk}"' not in page  # invited already: no longer offered
+
+
+def test_inviting_a_member_as_a_guest_is_refused_and_invites_nobody(personas, draft):
+    guest = make_user("khach", "Phạm Thị Khách")
+    r = client_for(personas.secretary).post(f"/prepare/meetings/{draft.pk}/guests",
+                                            {"guests": [guest.pk, personas.members[1].pk]})
+    assert r.status_code == 400 and "đã là thành viên" in r.content.decode()
+    assert not MeetingGuest.objects.filter(meeting=draft).exists()
+
+
+def test_the_committee_chair_is_preselected_and_only_voting_members_may_chair(personas):
+    page = client_for(personas.secretary).get(f"/prepare/committees/{personas.committee.pk}/new").content.decode()
+    chair_select = page[page.index('name="chair"'):page.index("</select>", page.index('name="chair"'))]
+    assert f'<option value="{personas.chair.pk}" selected>' in chair_select
+    assert f'value="{personas.observer.pk}"' not in chair_select  # not a voting member
+    secretary_select = page[page.index('name="secretary"'):page.index("</select>", page.index('name="secretary"'))]
+    assert f'<option value="{personas.secretary.pk}" selected>' in secretary_select

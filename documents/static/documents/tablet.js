@@ -130,8 +130,11 @@
 
     function refreshList() {
       return client.read("document.list", {}).then(function (r) {
+        var p = client.state.presenting, unseen = p && !docById(p.document_id);
         client.state.document_list = r.documents;
         renderList();
+        // A presentation that started with a document this page did not know yet: follow it now.
+        if (unseen && docById(p.document_id)) followPresenter();
         if (s.docId && docById(s.docId) && docById(s.docId).version !== s.version && !s.leading) open(s.docId, s.page);
       }).catch(showError);
     }
@@ -162,7 +165,10 @@
     var viewerTitle = el("h3", { style: viewerTitleStyle || false });
     ui.viewer.appendChild(viewerTitle);
     ui.viewer.appendChild(toolbar);
-    ui.viewer.appendChild(el("div", { "class": "doc-stage", style: "overflow:auto;max-width:100%" }, [pageWrap]));
+    var stage = el("div", { "class": "doc-stage", style: "overflow:auto;max-width:100%" }, [pageWrap]);
+    ui.viewer.appendChild(stage);
+    // The projector's page fills the stage the stylesheet gives it, whatever else is on screen.
+    if (view === "projector" && window.ResizeObserver) new ResizeObserver(function () { if (s.pdf) draw(); }).observe(stage);
     if (view !== "projector") { ui.viewer.appendChild(thumbs); ui.viewer.appendChild(notesBox); }
 
     function renderToolbar() {
@@ -253,9 +259,13 @@
       pageLabel.textContent = t("page") + " " + s.page + " " + t("of") + " " + s.pdf.numPages;
       return s.pdf.getPage(s.page).then(function (pg) {
         var base = pg.getViewport({ scale: 1 });
-        var width = (view === "projector" ? window.innerWidth : Math.min(root.clientWidth || 800, 1100)) - 8;
+        var width = Math.min(root.clientWidth || 800, 1100) - 8;
         var scale = (width / base.width) * s.zoom;
-        if (view === "projector") scale = Math.min(scale, (window.innerHeight - 80) / base.height);
+        if (view === "projector") {
+          var box = stage.getBoundingClientRect();
+          scale = box.height > 0 ? Math.min(box.width / base.width, box.height / base.height)
+                                 : Math.min(window.innerWidth / base.width, (window.innerHeight - 80) / base.height);
+        }
         var vp = pg.getViewport({ scale: scale * (window.devicePixelRatio || 1) });
         canvas.width = vp.width; canvas.height = vp.height;
         canvas.style.width = vp.width / (window.devicePixelRatio || 1) + "px";

@@ -152,11 +152,12 @@
       });
       var verdict = p.kind === "motion" ? (r.passed ? t.passed : t.failed) : (r.tie ? t.tie : "");
       return el("div", { class: "poll-result" + (big ? " big" : "") }, [
-        verdict ? el("p", { class: "poll-verdict", style: "font-weight:bold;font-size:" + (big ? "1.4em" : "1.3rem"),
+        // On the projector the stylesheet sizes everything (it must fit one screen: app.css, projector.js).
+        verdict ? el("p", { class: "poll-verdict", style: big ? null : "font-weight:bold;font-size:1.3rem",
                             text: verdict + (r.tie && p.kind === "motion" ? " · " + t.tie : "") }) : null,
         el("ul", { class: "plain-list" }, rows),
         // Every result says how its base was counted (on the projector too, readable from the back).
-        el("p", { class: big ? "" : "meta", style: big ? "font-size:0.7em" : null,
+        el("p", { class: big ? "poll-base" : "meta",
                   text: t.base + p.base_label + " = " + r.base_count }),
         el("p", { text: r.outcome_text })
       ]);
@@ -303,7 +304,7 @@
         var d = detail[p.id];
         if (!d) refreshDetail(p.id);
         else if (!p.analog) {
-          var list = el("ul", { class: "plain-list" }, d.not_voted.map(function (r) {
+          var list = el("ul", { class: "plain-list poll-not-voted" }, d.not_voted.map(function (r) {
             return el("li", { text: r.name + (r.online ? "" : " (" + t.offline + ")") });
           }));
           box.appendChild(el("p", { text: d.not_voted.length ? t.notVoted + " (" + d.not_voted.length + "):" : t.everyone }));
@@ -452,19 +453,23 @@
         list = open.length ? open : list.slice(-1);
       } else if (view === "tablet") {
         list = list.filter(function (p) { return p.status !== "draft"; });
+      } else {
+        // The chair's current poll comes first (it must be above the fold), then drafts, then
+        // finished ones, newest first.
+        var rank = { open: 0, closed: 1, draft: 2, published: 3, cancelled: 4 };
+        list = list.slice().sort(function (a, b) { return (rank[a.status] - rank[b.status]) || (b.id - a.id); });
       }
       if (!list.length) root.appendChild(el("p", { class: "meta", text: t.none }));
       list.forEach(function (p) {
         var tv = turnout(p);
         var kindBadge = p.analog ? t.analog : (p.secret ? t.secret : t.named);
-        var card = el("article", { class: "poll poll-" + p.status + (big ? " big" : ""),
-                                   style: big ? "font-size:2.2rem" : "" }, [
+        var card = el("article", { class: "poll poll-" + p.status + (big ? " big" : "") }, [
           el("h3", { text: p.title }),
           el("p", {}, [el("span", { class: "badge" + (p.secret ? " badge-secret" : ""), text: kindBadge }),
                        el("span", { class: "badge", text: " " + STATUS[p.status] })]),
           p.status === "open" || p.status === "closed" || p.status === "published"
             ? el("p", { class: "poll-turnout", role: "status", "aria-live": "polite",
-                        style: "font-weight:bold;font-size:" + (big ? "3rem" : "1.3rem"),
+                        style: big ? null : "font-weight:bold;font-size:1.3rem",
                         text: fmt(t.turnout, { v: tv.voted, e: tv.eligible }) }) : null
         ]);
         if (view === "tablet") card.appendChild(memberBlock(p));

@@ -11,8 +11,12 @@
     presenter: "Presenter: ", minutes: " min", online: "device connected", offline: "device disconnected", current: "Current item",
     goto: "Go to", reason: "Reason for absence?", confidential: "Confidential",
     spokeFor: function (t) { return " (speaking for " + t + ")"; }, floor: "You have the floor", floorBody: "Please speak now.",
-    understood: "Understood",
+    understood: "Understood", unrecorded: "Not recorded", guest: "guest",
     clearedTitle: "A document is no longer confidential", clearedBy: function (n) { return "by " + n; }, reason: "Reason: ",
+    chairRole: "Chair", secretaryRole: "Secretary",
+    selfUnrecorded: function (role) { return role + ": your attendance is not recorded yet. You are running the meeting: please check in."; },
+    otherUnrecorded: function (role, name) { return role + " " + name + " is not recorded yet."; },
+    checkInSelf: "Check in: I am present", checkInOther: function (name) { return "Record present: " + name; },
   } : {
     draft: "Bản nháp", published: "Đã công bố", in_progress: "Đang họp", closed: "Đã kết thúc",
     quorum: function (q) { return "Có mặt " + q.present + "/" + q.convened + " (cần " + q.required + ") — " + (q.reached ? "đủ điều kiện tiến hành" : "chưa đủ số lượng"); },
@@ -21,8 +25,12 @@
     presenter: "Trình bày: ", minutes: " phút", online: "máy đang kết nối", offline: "máy mất kết nối", current: "Đang thảo luận",
     goto: "Chuyển đến", reason: "Lý do vắng?", confidential: "Mật",
     spokeFor: function (t) { return " (đã nói " + t + ")"; }, floor: "Mời đồng chí phát biểu", floorBody: "Chủ trì đã mời đồng chí phát biểu.",
-    understood: "Đã hiểu",
+    understood: "Đã hiểu", unrecorded: "Chưa điểm danh", guest: "khách mời",
     clearedTitle: "Tài liệu đã được bỏ dấu Mật", clearedBy: function (n) { return "do " + n + " thực hiện"; }, reason: "Lý do: ",
+    chairRole: "Chủ trì", secretaryRole: "Thư ký",
+    selfUnrecorded: function (role) { return role + ": đồng chí chưa điểm danh. Đồng chí đang điều hành cuộc họp, xin điểm danh có mặt."; },
+    otherUnrecorded: function (role, name) { return role + " " + name + " chưa điểm danh."; },
+    checkInSelf: "Điểm danh: tôi có mặt", checkInOther: function (name) { return "Ghi có mặt: " + name; },
   };
 
   function $(id) { return document.getElementById(id); }
@@ -146,20 +154,91 @@
     function renderMe(s) {
       var can = (s.me && s.me.can) || {};
       var mine = (s.attendance || {})[String(me)];
-      var status = mine ? mine.status : "absent";
+      var status = mine ? mine.status : "unrecorded";
       var open = ["published", "in_progress"].indexOf((s.meeting || {}).status) >= 0;
       if ($("my-attendance")) $("my-attendance").textContent = can.check_in ? T.myStatus + T[status] : "";
       if ($("btn-check-in")) $("btn-check-in").hidden = !(can.check_in && open && status !== "present");
-      if ($("btn-check-in-remote")) $("btn-check-in-remote").hidden = !(can.check_in && open && (s.meeting || {}).remote_allowed && status === "absent");
+      if ($("btn-check-in-remote")) $("btn-check-in-remote").hidden = !(can.check_in && open && (s.meeting || {}).remote_allowed && (status === "absent" || status === "unrecorded"));
       document.querySelectorAll("[data-needs]").forEach(function (node) {
         node.hidden = !can[node.dataset.needs];
       });
       var st = (s.meeting || {}).status;
       if ($("btn-open")) $("btn-open").hidden = st !== "published";
       ["btn-prev", "btn-next", "btn-close"].forEach(function (id) { if ($(id)) $(id).hidden = st !== "in_progress"; });
+      var danger = document.querySelector(".danger-zone");
+      if (danger && $("btn-close")) danger.hidden = !can.run || $("btn-close").hidden;
     }
 
+    // Counts stay readable while the table is folded: members only (guests are not convened).
+    function renderAttendanceCounts(s) {
+      var box = $("attendance-counts");
+      if (!box) return;
+      var att = s.attendance || {};
+      var n = { present: 0, remote: 0, excused: 0, absent: 0, unrecorded: 0 };
+      (s.participants || []).forEach(function (p) {
+        if ((p.roles || []).indexOf("guest") >= 0) return;
+        var a = att[String(p.user_id)];
+        n[a ? a.status : "unrecorded"] += 1;
+      });
+      var keys = ["present", "remote", "excused", "absent", "unrecorded"];
+      if (!(s.meeting || {}).remote_allowed && !n.remote) keys.splice(1, 1);
+      clear(box);
+      keys.forEach(function (k) {
+        var part = el("span", "count count-" + k);
+        part.appendChild(document.createTextNode(T[k] + " "));
+        part.appendChild(el("strong", "", String(n[k])));
+        box.appendChild(part);
+      });
+    }
+
+    // The chair and the secretary run the meeting: if either is not recorded yet, the console
+    // says so and records them with one tap (the secretary for the chair, and the other way round).
+    function renderCheckIn(s) {
+      var box = $("checkin-banner");
+      if (!box) return;
+      var m = s.meeting || {}, att = s.attendance || {}, can = (s.me && s.me.can) || {};
+      var names = {};
+      (s.participants || []).forEach(function (p) { names[p.user_id] = p.name; });
+      var rows = [];
+      if (["published", "in_progress"].indexOf(m.status) >= 0) {
+        [[m.chair_id, T.chairRole], [m.secretary_id, T.secretaryRole]].forEach(function (pair) {
+          var uid = pair[0], role = pair[1];
+          if (!uid || att[String(uid)] || !names[uid]) return;
+          if (uid === me && can.check_in) rows.push({ text: T.selfUnrecorded(role), button: T.checkInSelf, self: true });
+          else if (uid !== me && can.record_attendance) rows.push({ text: T.otherUnrecorded(role, names[uid]), button: T.checkInOther(names[uid]), uid: uid });
+        });
+      }
+      var key = JSON.stringify(rows);
+      if (box.dataset.shown === key) return;  // unchanged: keep the buttons under the finger
+      box.dataset.shown = key;
+      clear(box);
+      box.hidden = !rows.length;
+      rows.forEach(function (r) {
+        var row = el("div", "checkin-row");
+        row.appendChild(el("p", "", r.text));
+        var b = el("button", "btn btn-primary", r.button);
+        b.type = "button";
+        b.addEventListener("click", function () {
+          b.disabled = true;
+          var done = r.self ? act("attendance.check_in", { remote: false })
+                            : act("attendance.set", { user_id: r.uid, status: "present", reason: "" });
+          done.then(function () { b.disabled = false; });
+        });
+        row.appendChild(b);
+        box.appendChild(row);
+      });
+    }
+
+    var attendanceFolded = false;
     function renderAttendance(s) {
+      renderAttendanceCounts(s);
+      renderCheckIn(s);
+      // Before the opening, taking attendance is the secretary's job at hand: the table starts unfolded.
+      var panel = $("panel-attendance");
+      if (panel && !attendanceFolded && (s.meeting || {}).status) {
+        attendanceFolded = true;
+        panel.open = s.meeting.status === "published" && !!(s.me && s.me.can && s.me.can.record_attendance);
+      }
       var body = $("attendance-rows");
       if (!body) return;
       clear(body);
@@ -169,13 +248,19 @@
         var tr = el("tr");
         var name = el("td", "", p.name);
         if (p.title) name.appendChild(el("span", "meta", " — " + p.title));
+        if ((p.roles || []).indexOf("guest") >= 0) name.appendChild(el("span", "meta", " (" + T.guest + ")"));
         tr.appendChild(name);
         tr.appendChild(el("td", online.has(p.user_id) ? "online" : "muted", online.has(p.user_id) ? T.online : T.offline));
         var td = el("td");
-        var current = ((s.attendance || {})[String(p.user_id)] || {}).status || "absent";
+        var recorded = (s.attendance || {})[String(p.user_id)];
+        var current = recorded ? recorded.status : "";
         if (canRecord) {
           var select = el("select");
           select.setAttribute("aria-label", p.name);
+          if (!recorded) {  // not recorded is not "absent": say so until someone records it
+            var none = el("option", "", T.unrecorded); none.value = ""; none.disabled = true; none.selected = true;
+            select.appendChild(none);
+          }
           ["present", "remote", "excused", "absent"].forEach(function (v) {
             if (v === "remote" && !(s.meeting || {}).remote_allowed) return;
             var o = el("option", "", T[v]); o.value = v; if (v === current) o.selected = true; select.appendChild(o);
@@ -187,7 +272,7 @@
           });
           td.appendChild(select);
         } else {
-          td.textContent = T[current];
+          td.textContent = recorded ? T[current] : T.unrecorded;
         }
         tr.appendChild(td);
         body.appendChild(tr);
