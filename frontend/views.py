@@ -1,6 +1,6 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from django.shortcuts import render
@@ -9,10 +9,6 @@ from sessions import policy
 from sessions.errors import NotFound
 from sessions.models import Meeting, Membership
 from sessions.selectors import user_meetings
-
-
-def healthz(request):
-    return HttpResponse("ok", content_type="text/plain")
 
 
 @login_required

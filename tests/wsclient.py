@@ -25,12 +25,12 @@ class MeetingSocket:
 
     @classmethod
     async def connect(cls, server, cookie: str | None, meeting_id: int, *, origin: str | None = None,
-                      hello: bool = True, last_seq: int | None = None):
+                      hello: bool = True, last_seq: int | None = None, ssl=None):
         headers = {"Origin": origin or server.http}
         if cookie:
             headers["Cookie"] = f"sessionid={cookie}"
         ws = await websockets.connect(f"{server.ws}/ws/meetings/{meeting_id}/", additional_headers=headers,
-                                      max_size=2**24, open_timeout=10)
+                                      max_size=2**24, open_timeout=10, **({"ssl": ssl} if ssl else {}))
         sock = cls(ws, meeting_id)
         if hello:
             await sock.hello(last_seq)
