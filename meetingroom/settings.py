@@ -196,6 +196,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 # Uploaded files live outside any public URL: they are served only by permission-checked views.
 PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
+# Private files in S3-compatible object storage instead (s3://KEY:SECRET@host:port/bucket; s3s:// for
+# HTTPS): needed when several app machines serve the same meetings (meetingroom/blobstore.py).
+STORAGE_URL = env_str("STORAGE_URL", "")
 DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_MB", 50) * 1024 * 1024
 # Decompression bounds checked at upload (documents/sanitize.py): total decoded stream bytes,
 # pages, and pixels of any one image. A file over them is refused instead of failing every view.

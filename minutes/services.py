@@ -1,17 +1,15 @@
 """Writes to the minutes: draft creation and CRDT updates, certificates, signing, publishing."""
 import contextlib
-import os
-from pathlib import Path
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from meetingroom import blobstore
 from minutes import crdt, ltv, render, selectors, signing, tokens
 from minutes.models import CertificateAuthority, Minutes, SigningCredential
 from sessions.errors import Conflict, Invalid, NotFound
@@ -193,18 +191,14 @@ def active_credential(user) -> SigningCredential | None:
 # --- signing --------------------------------------------------------------------------------
 
 def _store(meeting: Meeting, name: str, data: bytes) -> str:
-    """Write under PRIVATE_MEDIA_ROOT atomically; returns the path relative to it."""
-    rel = Path("minutes") / str(meeting.pk) / name
-    path = Path(settings.PRIVATE_MEDIA_ROOT) / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return str(rel)
+    """Write to the private store (disk or bucket, atomically); returns the file's name there."""
+    rel = f"minutes/{meeting.pk}/{name}"
+    blobstore.put(rel, data)
+    return rel
 
 
 def read_pdf(minutes: Minutes) -> bytes:
-    return (Path(settings.PRIVATE_MEDIA_ROOT) / minutes.pdf_path).read_bytes()
+    return blobstore.get(minutes.pdf_path)
 
 
 def read_checked_pdf(minutes: Minutes, *, actor) -> bytes:
