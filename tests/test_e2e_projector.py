@@ -56,7 +56,22 @@ def _small_text(page) -> list[str]:
     }""")
 
 
-def _fits(page):
+def _fits(page, timeout: float = 5):
+    """Everything inside the screen — once projector.js has fitted the type to the content it just
+    received (it refits on the next animation frame after each change, and when fonts load)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return _fits_now(page)
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            page.wait_for_timeout(200)
+
+
+def _fits_now(page):
     assert page.evaluate("document.scrollingElement.scrollHeight <= innerHeight"), \
         page.evaluate("[document.scrollingElement.scrollHeight, innerHeight]")
     assert page.evaluate("document.scrollingElement.scrollWidth <= innerWidth")
