@@ -44,8 +44,14 @@ class MeetingGuestAdmin(admin.ModelAdmin):
 
 @admin.register(Device)
 class DeviceAdmin(admin.ModelAdmin):
+    """A device's session key is never shown: pasted into a cookie it would sign in as its owner.
+    Devices come from sign-ins only; revoking one is a change of revoked_at."""
     list_display = ("user", "user_agent", "created_at", "last_seen", "revoked_at")
-    readonly_fields = ("session_key",)
+    exclude = ("session_key",)
+    readonly_fields = ("user", "user_agent")
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(Event)
