@@ -7,10 +7,15 @@ connection with no answer. The server limit is set far above the application's (
 16 KiB; the minutes socket 512 KiB), so an oversize frame up to SERVER_MAX_MESSAGE gets the
 documented `too_large` error and the socket stays usable; beyond it the connection is closed with
 1009 (message too big). See docs/protocol.md.
+
+HTTP request bodies are capped as they arrive, before the app runs (meetingroom/bodycap.py).
 """
 import sys
 
+import daphne.http_protocol
 from daphne.cli import CommandLineInterface
+
+from meetingroom.bodycap import CappedWebRequest
 
 SERVER_MAX_MESSAGE = 8 * 1024 * 1024
 
@@ -20,6 +25,8 @@ def main(argv: list[str] | None = None) -> None:
     if not any(a.startswith("--websocket-max-message-size") for a in args):
         args = ["--websocket-max-message-size", str(SERVER_MAX_MESSAGE),
                 "--websocket-max-frame-size", str(SERVER_MAX_MESSAGE), *args]
+    # Daphne's factory builds each request from this module global.
+    daphne.http_protocol.WebRequest = CappedWebRequest
     CommandLineInterface().run(args)
 
 

@@ -1,0 +1,50 @@
+"""Request bodies are capped while they arrive, before the app (and so before authentication) runs.
+
+Twisted, under Daphne, buffers a whole request body into a temporary file before Django sees the
+request: a 60 MB anonymous POST used to be read in full before the 401. This request class checks
+the declared Content-Length as soon as the headers are in (and counts the bytes of a chunked body
+as they come), answers 413 with a short message and closes the connection without reading on.
+
+Two caps: requests without a session cookie (the sign-in form, the language switch) need very
+little; a signed-in upload keeps its documented limit (DOCUMENT_MAX_BYTES) plus room for the form.
+The session itself is checked later by Django: a forged cookie only reaches the larger cap.
+"""
+from daphne.http_protocol import WebRequest
+from django.conf import settings
+from django.utils.translation import gettext
+
+
+def body_limit(has_session_cookie: bool) -> int:
+    return settings.REQUEST_MAX_BYTES if has_session_cookie else settings.ANONYMOUS_REQUEST_MAX_BYTES
+
+
+class CappedWebRequest(WebRequest):
+    refused = False
+    received = 0
+
+    def gotLength(self, length):
+        self.limit = body_limit(settings.SESSION_COOKIE_NAME.encode() in self.received_cookies)
+        if length is not None and length > self.limit:
+            super().gotLength(0)
+            self._refuse()
+            return
+        super().gotLength(length)
+
+    def handleContentChunk(self, data):
+        if self.refused:
+            return
+        self.received += len(data)
+        if self.received > self.limit:  # a chunked body has no Content-Length to check first
+            self._refuse()
+            return
+        super().handleContentChunk(data)
+
+    def _refuse(self):
+        self.refused = True
+        body = (gettext("Yêu cầu quá lớn (tối đa %(mb)s MB).") % {"mb": round(self.limit / 2**20, 1)}
+                + "\n").encode()
+        head = (b"HTTP/1.1 413 Content Too Large\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body))
+        transport = self.channel.transport
+        transport.write(head + body)
+        transport.loseConnection()  # stops reading: the rest of the body is never taken in
