@@ -18,6 +18,8 @@ from tests.access_matrix_cases import PERSONAS, Cast, sample_content, walk_route
 from tests.conftest import session_cookie
 from tests.test_voting_services import open_poll, start_meeting
 
+pytestmark = pytest.mark.smoke
+
 # Columns, in order: anonymous, guest (invited to this meeting), member, other committee's member,
 # other committee's secretary, secretary, chair, admin (the committee's IT admin, non-voting).
 # HTTP answers: the status code, or "login" for a redirect to the sign-in page.

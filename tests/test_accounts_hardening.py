@@ -1,5 +1,6 @@
 """Accounts: sign-in throttling, password rules, and an admin that never shows session keys."""
 import os
+import urllib.error
 import re
 import subprocess
 import sys
@@ -99,3 +100,21 @@ def test_the_admin_never_shows_a_session_key(personas, client):
     assert Session not in admin.site._registry
     assert not re.search(r"session_key", client.get(reverse("admin:meeting_sessions_device_change",
                                                              args=[device.pk])).content.decode())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_lock_holds_through_daphne_and_says_why_in_vietnamese(daphne, personas):
+    """Under ASGI the lockout takes Axes' async path: the sign-in page still answers 429 with the message."""
+    from tests.test_app_server import _login, _opener
+
+    opener, _ = _opener()
+    answers = []
+    for typed, password in [("member1", "sai"), (" Member1", "sai"), ("MEMBER1", "sai"), ("member1 ", "sai"),
+                            ("Member1", "sai"), ("member1", PASSWORD)]:
+        try:
+            _login(opener, daphne.http, typed, password)
+            answers.append(200)
+        except urllib.error.HTTPError as e:
+            answers.append((e.code, e.read().decode()))
+    assert [a if a == 200 else a[0] for a in answers] == [200, 200, 200, 200, 429, 429]
+    assert "Tài khoản này tạm khóa" in answers[-1][1]

@@ -12,7 +12,8 @@ from tests.conftest import session_cookie
 from tests.servers import DaphneServer, free_port
 from tests.wsclient import MeetingSocket
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.smoke]
+pytestmark = pytest.mark.smoke
+through_daphne = pytest.mark.django_db(transaction=True)
 
 
 def get(url, headers=None):
@@ -27,6 +28,7 @@ def get(url, headers=None):
         return e
 
 
+@through_daphne
 def test_pages_carry_a_csp_without_unsafe_inline_that_allows_this_sites_websocket(daphne):
     r = get(daphne.http + "/accounts/login/")
     csp = {d.split()[0]: d.split()[1:] for d in r.headers["Content-Security-Policy"].split("; ")}
@@ -37,7 +39,8 @@ def test_pages_carry_a_csp_without_unsafe_inline_that_allows_this_sites_websocke
     assert csp["object-src"] == ["'none'"] and csp["frame-ancestors"] == ["'self'"]
 
 
-def test_behind_the_tls_proxy_https_is_enforced_and_remembered(db):
+@through_daphne
+def test_behind_the_tls_proxy_https_is_enforced_and_remembered():
     server = DaphneServer(BEHIND_TLS_PROXY=1).start()  # its /healthz probe stays plain HTTP
     try:
         plain = get(server.http + "/accounts/login/")
@@ -51,6 +54,7 @@ def test_behind_the_tls_proxy_https_is_enforced_and_remembered(db):
         server.stop()
 
 
+@through_daphne
 def test_json_for_a_signed_in_user_is_never_stored(daphne, personas):
     cookie = session_cookie(personas.member)
     r = get(f"{daphne.http}/meetings/{personas.meeting.pk}/documents.json", {"Cookie": f"sessionid={cookie}"})
@@ -58,6 +62,7 @@ def test_json_for_a_signed_in_user_is_never_stored(daphne, personas):
     assert r.headers["Cache-Control"] == "private, no-store"
 
 
+@through_daphne
 @pytest.mark.parametrize("origin", [
     "http://127.0.0.1:{other}",     # another service on the same machine
     "https://127.0.0.1:{port}",     # other scheme
@@ -73,6 +78,7 @@ async def test_a_socket_from_another_origin_is_refused(daphne, personas, origin)
     assert e.value.response.status_code == 403
 
 
+@through_daphne
 async def test_a_socket_from_this_origin_is_accepted(daphne, personas):
     cookie = await sync_to_async(session_cookie)(personas.member)
     sock = await MeetingSocket.connect(daphne, cookie, personas.meeting.pk, origin=f"http://127.0.0.1:{daphne.port}")
@@ -111,6 +117,7 @@ def post_raw(server, path, length, cookie=None, send=256 * 1024, chunked=False):
     return status.decode(), rest.partition(b"\r\n\r\n")[2].decode(), sent
 
 
+@through_daphne
 def test_an_anonymous_60_mb_body_is_refused_before_it_is_read(daphne):
     status, body, sent = post_raw(daphne, "/accounts/login/", 60 * 2**20)
     assert status == "HTTP/1.1 413 Content Too Large"
@@ -118,11 +125,13 @@ def test_an_anonymous_60_mb_body_is_refused_before_it_is_read(daphne):
     assert sent < 60 * 2**20
 
 
+@through_daphne
 def test_a_chunked_anonymous_body_is_cut_off_once_over_the_cap(daphne):
     status, body, _ = post_raw(daphne, "/accounts/login/", 60 * 2**20, chunked=True, send=512 * 1024)
     assert status == "HTTP/1.1 413 Content Too Large" and "quá lớn" in body
 
 
+@through_daphne
 def test_a_signed_in_body_over_the_upload_limit_is_refused_and_a_large_upload_is_not(daphne, personas, settings):
     cookie = session_cookie(personas.secretary)
     status, _, _ = post_raw(daphne, f"/meetings/{personas.meeting.pk}/documents/upload",
@@ -133,3 +142,29 @@ def test_a_signed_in_body_over_the_upload_limit_is_refused_and_a_large_upload_is
     status, _, _ = post_raw(daphne, f"/meetings/{personas.meeting.pk}/documents/upload", 3 * 2**20,
                             cookie=cookie, send=3 * 2**20)
     assert status.split()[1] == "403"
+
+
+def _scope(origin, host="meet.example.vn", scheme="ws", **headers):
+    raw = [(b"host", host.encode()), (b"origin", origin.encode())]
+    raw += [(k.replace("_", "-").lower().encode(), v.encode()) for k, v in headers.items()]
+    return {"type": "websocket", "scheme": scheme, "headers": raw}
+
+
+@pytest.mark.parametrize("origin,host,scheme,headers,proxied,allowed", [
+    ("https://meet.example.vn", "meet.example.vn", "ws", {"X_Forwarded_Proto": "https"}, True, True),
+    ("https://meet.example.vn:443", "meet.example.vn", "ws", {"X_Forwarded_Proto": "https"}, True, True),
+    ("http://meet.example.vn", "meet.example.vn", "ws", {"X_Forwarded_Proto": "https"}, True, False),
+    ("https://meet.example.vn", "meet.example.vn", "ws", {"X_Forwarded_Proto": "https"}, False, False),  # header not trusted
+    ("https://meet.example.vn", "meet.example.vn", "wss", {}, False, True),
+    ("https://meet.example.vn:8443", "meet.example.vn", "wss", {}, False, False),
+    ("https://evil.example", "evil.example", "wss", {}, False, False),  # Host not in ALLOWED_HOSTS
+    ("https://meet.example.vn/page", "meet.example.vn", "wss", {}, False, False),
+    ("https://tablets.example.vn", "meet.example.vn", "wss", {}, False, True),  # CSRF_TRUSTED_ORIGINS
+])
+def test_origin_rule(settings, origin, host, scheme, headers, proxied, allowed):
+    from meetingroom.origin import origin_allowed
+
+    settings.ALLOWED_HOSTS = ["meet.example.vn", "evil.example.org"]
+    settings.CSRF_TRUSTED_ORIGINS = ["https://tablets.example.vn"]
+    settings.BEHIND_TLS_PROXY = proxied
+    assert origin_allowed(_scope(origin, host, scheme, **headers)) is allowed
