@@ -26,6 +26,7 @@ class CappedWebRequest(WebRequest):
         self.limit = body_limit(settings.SESSION_COOKIE_NAME.encode() in self.received_cookies)
         if length is not None and length > self.limit:
             super().gotLength(0)
+            self.requestHeaders.removeHeader(b"Expect")  # no "100 Continue" after our answer
             self._refuse()
             return
         super().gotLength(length)
@@ -41,8 +42,8 @@ class CappedWebRequest(WebRequest):
 
     def _refuse(self):
         self.refused = True
-        body = (gettext("Yêu cầu quá lớn (tối đa %(mb)s MB).") % {"mb": round(self.limit / 2**20, 1)}
-                + "\n").encode()
+        size = f"{self.limit // 2**20} MB" if self.limit >= 2**20 else f"{self.limit // 1024} KB"
+        body = (gettext("Yêu cầu quá lớn (tối đa %(size)s).") % {"size": size} + "\n").encode()
         head = (b"HTTP/1.1 413 Content Too Large\r\nContent-Type: text/plain; charset=utf-8\r\n"
                 b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body))
         transport = self.channel.transport
