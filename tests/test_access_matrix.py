@@ -10,7 +10,7 @@ import json
 import pytest
 from channels.db import database_sync_to_async as sync_to_async
 from django.db import transaction
-from django.urls import get_resolver, reverse
+from django.urls import reverse
 
 from meetingroom.routing import websocket_urlpatterns
 from sessions.protocol import HANDLERS
@@ -27,9 +27,9 @@ ROUTES = {
     'home': ('GET', "login 200 200 200 200 200 200 200"),
     'healthz': ('GET', "200 200 200 200 200 200 200 200"),
     'login': ('GET', "200 302 302 302 302 302 302 302"),
-    'logout': ('POST', "login login login login login login login login"),
+    'logout': ('POST', "login login login login login login login login"),  # back to the sign-in page
     'set_language': ('POST', "302 302 302 302 302 302 302 302"),
-    'admin:*': ('GET', "login login login login login login login login"),
+    'admin:*': ('GET', "login login login login login login login login"),  # staff only: none of them is
     'meeting': ('GET', "login 200 200 404 404 200 200 200"),
     'meeting_console': ('GET', "login 403 403 404 404 200 200 200"),
     'meeting_projector': ('GET', "login 200 200 404 404 200 200 200"),
@@ -42,7 +42,7 @@ ROUTES = {
     'prepare_item_move': ('POST', "login 403 403 404 404 400 403 400"),
     'prepare_item_delete': ('POST', "login 403 403 404 404 302 403 302"),
     'prepare_guest_invite': ('POST', "login 403 403 404 404 400 403 400"),
-    'prepare_publish': ('POST', "login 403 403 404 404 409 403 409"),
+    'prepare_publish': ('POST', "login 403 403 404 404 409 403 409"),  # 409: already published
     'service_worker': ('GET', "200 200 200 200 200 200 200 200"),
     'documents_manage': ('GET', "login 403 403 404 404 200 403 200"),
     'documents_upload': ('POST', "401 403 403 404 404 400 403 400"),
@@ -51,12 +51,12 @@ ROUTES = {
     'document_add_version': ('POST', "401 403 403 404 404 400 403 400"),
     'document_update': ('POST', "401 403 403 404 404 200 403 200"),
     'document_delete': ('POST', "401 403 403 404 404 200 403 200"),
-    'document_view': ('GET', "401 404 200 404 404 200 200 200"),
+    'document_view': ('GET', "401 404 200 404 404 200 200 200"),  # not shown to guests
     'document_download': ('GET', "401 404 200 404 404 200 200 200"),
     'minutes_edit': ('GET', "login 403 403 404 404 200 200 403"),
     'minutes_preview': ('GET', "login 403 403 404 404 200 200 403"),
     'minutes_sign': ('GET', "login 403 403 404 404 200 200 403"),
-    'minutes_pdf': ('GET', "login 404 404 404 404 404 404 404"),
+    'minutes_pdf': ('GET', "login 404 404 404 404 404 404 404"),  # none signed yet: test_minutes_views
     'minutes_verify': ('GET', "login 404 200 404 404 200 200 200"),
 }
 

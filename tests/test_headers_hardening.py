@@ -9,7 +9,7 @@ import websockets
 from channels.db import database_sync_to_async as sync_to_async
 
 from tests.conftest import session_cookie
-from tests.servers import DaphneServer, free_port
+from tests.servers import DaphneServer
 from tests.wsclient import MeetingSocket
 
 pytestmark = pytest.mark.smoke
