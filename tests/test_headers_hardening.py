@@ -127,7 +127,7 @@ def test_an_anonymous_60_mb_body_is_refused_before_it_is_read(daphne):
     status, body, sent = post_raw(daphne, "/accounts/login/", 60 * 2**20)
     assert status == "HTTP/1.1 413 Content Too Large"
     assert body.strip() == "Yêu cầu quá lớn (tối đa 64 KB)."
-    assert sent < 60 * 2**20
+    assert sent < 16 * 2**20  # the server drops at most 1 MiB more, then cuts; the rest is socket buffers
 
 
 @through_daphne
