@@ -24,3 +24,26 @@ class ForgivingUsernameBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+
+def login_name(request, credentials=None) -> str:
+    """The name sign-in throttling counts (settings.AXES_USERNAME_CALLABLE): as this backend reads it,
+    so ` Alice` and `alice` share one counter and cannot be alternated to get more attempts."""
+    typed = (credentials or {}).get("username")
+    if typed is None and request is not None:
+        typed = request.POST.get("username")
+    return (typed or "").strip().lower()
+
+
+def locked_out(request, *args, **kwargs):
+    """The sign-in page again, with why and for how long (settings.AXES_LOCKOUT_CALLABLE), status 429."""
+    from django.conf import settings
+    from django.contrib.auth.forms import AuthenticationForm
+    from django.shortcuts import render
+    from django.utils.translation import gettext as _
+
+    minutes = max(1, round(settings.AXES_COOLOFF_TIME.total_seconds() / 60))
+    form = AuthenticationForm(request, initial={"username": request.POST.get("username", "")})
+    message = _("Đăng nhập sai quá %(n)d lần. Tài khoản này tạm khóa trên thiết bị này trong %(m)d phút; "
+                "vui lòng thử lại sau hoặc liên hệ văn phòng.") % {"n": settings.AXES_FAILURE_LIMIT, "m": minutes}
+    return render(request, "registration/login.html", {"form": form, "locked_message": message}, status=429)

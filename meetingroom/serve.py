@@ -12,13 +12,18 @@ Output to a client that does not read is bounded too (BoundedWebSocketProtocol):
 whatever the kernel will not take, without limit. A socket whose unsent output passes
 WS_MAX_BUFFERED_BYTES, or has not drained for WS_SLOW_READER_SECONDS, is closed with 4413; the
 tablet reconnects and resumes by replay.
+
+HTTP request bodies are capped as they arrive, before the app runs (meetingroom/bodycap.py).
 """
 import os
 import sys
 import time
 
 from daphne.cli import CommandLineInterface  # isort:skip  (installs the asyncio reactor first)
+import daphne.http_protocol  # isort:skip
 from daphne import ws_protocol  # isort:skip
+
+from meetingroom.bodycap import CappedWebRequest  # isort:skip
 
 SERVER_MAX_MESSAGE = 8 * 1024 * 1024
 SLOW_READER = 4413   # sessions.protocol.Close.SLOW_READER
@@ -75,6 +80,8 @@ def main(argv: list[str] | None = None) -> None:
     if not any(a.startswith("--websocket-max-message-size") for a in args):
         args = ["--websocket-max-message-size", str(SERVER_MAX_MESSAGE),
                 "--websocket-max-frame-size", str(SERVER_MAX_MESSAGE), *args]
+    # Daphne's factory builds each request from this module global.
+    daphne.http_protocol.WebRequest = CappedWebRequest
     CommandLineInterface().run(args)
 
 

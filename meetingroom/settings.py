@@ -3,6 +3,7 @@
 Embedded default (no env): SQLite file + in-memory channel layer, so one command runs a demo.
 Scaled setup: DATABASE_URL=postgres://… and REDIS_URL=redis://… for several Daphne processes.
 """
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -36,6 +37,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    "axes",
     "audit",
     "sessions.apps.MeetingSessionsConfig",
     "documents",
@@ -46,6 +48,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "meetingroom.headers.SecurityHeaders",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "meetingroom.middleware.IgnoreBrowserLanguage",
@@ -55,12 +58,15 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # turns a lockout into the sign-in page with its message
 ]
 
 ROOT_URLCONF = "meetingroom.urls"
 # The forgiving backend signs people in; ModelBackend stays listed so that sessions created by it
 # (before this backend existed, or by tools) remain valid.
-AUTHENTICATION_BACKENDS = ["meetingroom.auth.ForgivingUsernameBackend", "django.contrib.auth.backends.ModelBackend"]
+# Axes comes first: it refuses a locked-out name before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "meetingroom.auth.ForgivingUsernameBackend",
+                           "django.contrib.auth.backends.ModelBackend"]
 ASGI_APPLICATION = "meetingroom.asgi.application"
 
 TEMPLATES = [
@@ -155,8 +161,21 @@ CHANNEL_LAYERS = {"default": {"BACKEND": "sessions.layer.LocalFirstLayer", "CONF
 
 # --- Auth and sessions (shared tablets) -----------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in throttling (django-axes, database handler: SQLite and PostgreSQL, shared by every Daphne
+# process): after LOGIN_MAX_FAILURES wrong passwords for one name from one address, that pair is
+# locked for LOGIN_LOCK_MINUTES. Names are counted as the forgiving backend reads them (trimmed,
+# any case). See docs/decisions.md.
+AXES_FAILURE_LIMIT = env_int("LOGIN_MAX_FAILURES", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCK_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "meetingroom.auth.login_name"
+AXES_LOCKOUT_CALLABLE = "meetingroom.auth.locked_out"
+AXES_RESET_ON_SUCCESS = True
 if env_bool("FAST_PASSWORD_HASHER_FOR_TESTS", False):
     # Tests create many users; real deployments keep Django's slow default hashers.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher",
@@ -172,8 +191,15 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_COOKIES = env_bool("SECURE_COOKIES", not DEBUG)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
-if env_bool("BEHIND_TLS_PROXY", False):
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
+    # The proxy terminates TLS: trust its X-Forwarded-Proto, send plain-HTTP visitors to HTTPS and
+    # tell browsers to never come back without TLS.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer's probe speaks plain HTTP
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "SAMEORIGIN"
 
@@ -208,6 +234,10 @@ DOCUMENT_MAX_IMAGE_PIXELS = env_int("DOCUMENT_MAX_IMAGE_MEGAPIXELS", 150) * 1_00
 OFFICE_CONVERT_TIMEOUT = env_int("OFFICE_CONVERT_TIMEOUT", 120)  # seconds for LibreOffice per file
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Request bodies, capped by the server before the app runs (meetingroom/bodycap.py): an upload
+# plus room for its form; without a session cookie only small forms (sign-in, language).
+REQUEST_MAX_BYTES = DOCUMENT_MAX_BYTES + 1024 * 1024
+ANONYMOUS_REQUEST_MAX_BYTES = env_int("ANONYMOUS_REQUEST_MAX_KB", 64) * 1024
 OFFLINE_PACK_DAYS = env_int("OFFLINE_PACK_DAYS", 7)
 
 # --- Keys outside the database --------------------------------------------------------------

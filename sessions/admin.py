@@ -50,11 +50,13 @@ class MeetingGuestAdmin(admin.ModelAdmin):
 @admin.register(Device)
 class DeviceAdmin(admin.ModelAdmin):
     """Devices are revoked only through the service (audited; session and sockets end): the
-    list's action or the button on a device's page (template admin/meeting_sessions/device/)."""
+    list's action or the button on a device's page (template admin/meeting_sessions/device/).
+    A device's session key is never shown: pasted into a cookie it would sign in as its owner."""
 
     list_display = ("user", "user_agent", "created_at", "last_seen", "revoked_at")
     list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
-    readonly_fields = ("user", "session_key", "user_agent", "created_at", "last_seen", "revoked_at")
+    exclude = ("session_key",)
+    readonly_fields = ("user", "user_agent", "created_at", "last_seen", "revoked_at")
     actions = ["revoke"]
 
     def has_add_permission(self, request):

@@ -25,6 +25,19 @@ def _fast_password_hasher():
     get_hashers_by_algorithm.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def _no_csp_violations():
+    """Browser tests fail on any Content-Security-Policy refusal Chromium reported (tests/browser.py)."""
+    from tests.browser import CSP_VIOLATIONS
+
+    CSP_VIOLATIONS.clear()
+    yield
+    if CSP_VIOLATIONS:
+        found = list(CSP_VIOLATIONS)
+        CSP_VIOLATIONS.clear()
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(found))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _fresh_audit_anchors():
     # The anchors file outlives databases; each test run starts a new database, so a new file.

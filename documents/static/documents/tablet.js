@@ -44,6 +44,7 @@
     Object.keys(attrs || {}).forEach(function (k) {
       if (k === "text") n.textContent = attrs[k];
       else if (k === "onclick") n.addEventListener("click", attrs[k]);
+      else if (k === "style") { if (attrs[k]) n.style.cssText = attrs[k]; }  // CSSOM: the CSP refuses style attributes
       else if (attrs[k] !== false && attrs[k] != null) n.setAttribute(k, attrs[k] === true ? "" : attrs[k]);
     });
     (children || []).forEach(function (c) { if (c) n.appendChild(c); });
@@ -225,7 +226,8 @@
       loading.promise = Promise.all([pdfjs(), fetch(url, opts)]).then(function (res) {
         var lib = res[0], resp = res[1];
         if (!resp.ok) return resp.json().then(function (b) { throw new Error(b.message || resp.status); });
-        return resp.arrayBuffer().then(function (buf) { return lib.getDocument({ data: buf }).promise; });
+        // No eval: the page's CSP refuses it (pdf.js then draws glyphs without compiled paths).
+        return resp.arrayBuffer().then(function (buf) { return lib.getDocument({ data: buf, isEvalSupported: false }).promise; });
       }).then(function (pdf) {
         if (s.loading !== loading) return;  // another document was opened meanwhile
         s.loading = null;
@@ -315,7 +317,7 @@
     }
     function renderAnnotations() {
       layer.innerHTML = "";
-      layer.setAttribute("style", "position:absolute;left:0;top:0;width:100%;height:100%");
+      layer.style.cssText = "position:absolute;left:0;top:0;width:100%;height:100%";  // CSSOM: allowed by the CSP
       if (view === "projector") return;
       myNotes().forEach(function (a) {
         if (a.kind === "highlight" && a.rect) {

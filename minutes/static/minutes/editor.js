@@ -3,7 +3,9 @@
 (function () {
   "use strict";
   var form = document.getElementById("minutes-editor");
-  if (!form || !window.Y) return;
+  if (!form) return;
+  form.addEventListener("submit", function (e) { e.preventDefault(); });  // Enter never reloads the page
+  if (!window.Y) return;
   var Y = window.Y;
   var T = JSON.parse(document.getElementById("minutes-i18n").textContent);
   var statusEl = document.getElementById("minutes-status");

@@ -71,6 +71,7 @@
       if (attrs[k] === null || attrs[k] === undefined) return;
       if (k === "text") n.textContent = attrs[k];
       else if (k === "class") n.className = attrs[k];
+      else if (k === "style") n.style.cssText = attrs[k];  // CSSOM: the CSP refuses style attributes
       else if (k.slice(0, 2) === "on") n.addEventListener(k.slice(2), attrs[k]);
       else n.setAttribute(k, attrs[k]);
     });
