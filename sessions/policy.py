@@ -22,6 +22,7 @@ class Action(StrEnum):
     EDIT_MINUTES = "edit_minutes"
     SIGN_AS_SECRETARY = "sign_as_secretary"
     SIGN_AS_CHAIR = "sign_as_chair"
+    SET_TELLERS = "set_tellers"        # name the meeting's vote-counting board (not the IT admin)
     SEE_CONFIDENTIAL = "see_confidential"      # open Mật documents and see their titles
     CLEAR_CONFIDENTIAL = "clear_confidential"  # take the Mật mark off a document (with a reason)
 
@@ -87,6 +88,7 @@ _MEETING_RULES: dict[Action, set[str]] = {
     Action.SIGN_AS_SECRETARY: {R.SECRETARY},
     Action.SIGN_AS_CHAIR: {R.CHAIR},
     Action.CLEAR_CONFIDENTIAL: {R.SECRETARY},
+    Action.SET_TELLERS: {R.CHAIR, R.SECRETARY},
 }
 _PREPARERS = {R.SECRETARY, R.ADMIN, R.CHAIR}
 

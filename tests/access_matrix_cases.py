@@ -4,6 +4,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from documents import services as documents_services
+from minutes import services as minutes_services
 from sessions.models import MeetingGuest, Membership
 from tests.documents_helpers import make_pdf
 from tests.factories import make_user
@@ -45,6 +46,8 @@ class Cast:
         self.other_secretary = make_user("other_secretary", "Thư Ký Chi Bộ Khác")
         Membership.objects.create(committee=p.other_committee, user=self.other_secretary, is_secretary=True)
         self.item = p.meeting.agenda_items.order_by("position").first()
+        # The committee's CA exists once someone has a signing certificate (its CRL is public).
+        minutes_services.credential_issue(actor=p.secretary, committee=p.committee, passphrase="mat-khau-thu-ky")
         self.document = documents_services.document_upload(
             actor=p.secretary, meeting=p.meeting, data=make_pdf(1), original_name="ke-hoach.pdf", title="Kế hoạch")
         self.users = {"anonymous": None, "guest": self.guest, "member": p.member, "other_member": self.other_member,
@@ -59,7 +62,7 @@ class Cast:
 
     def kwargs(self, route_kwargs) -> dict:
         values = {"meeting_id": self.meeting.pk, "committee_id": self.committee.pk, "item_id": self.item.pk,
-                  "document_id": self.document.pk}
+                  "document_id": self.document.pk, "poll_id": PLACEHOLDER_ID}
         return {k: values[k] for k in route_kwargs}
 
 

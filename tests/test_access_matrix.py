@@ -58,6 +58,14 @@ ROUTES = {
     'minutes_sign': ('GET', "login 403 403 404 404 200 200 403"),
     'minutes_pdf': ('GET', "login 404 404 404 404 404 404 404"),  # none signed yet: test_minutes_views
     'minutes_verify': ('GET', "login 404 200 404 404 200 200 200"),
+    # The organisation CA's public material: verifiers anywhere, no login.
+    'ca_crl': ('GET', "200 200 200 200 200 200 200 200"),
+    'ca_certificate': ('GET', "200 200 200 200 200 200 200 200"),
+    # The vote-counting board: anyone signed in may hold a teller key; the chair and the secretary
+    # name the board (not the IT admin); the chair runs the counting (404: no such poll here).
+    'teller_key': ('GET', "login 200 200 200 200 200 200 200"),
+    'teller_board': ('GET', "login 403 403 404 404 200 200 403"),
+    'poll_count': ('GET', "login 403 403 404 404 403 404 403"),
 }
 
 # Socket endpoints: "open", or the close code the server answers with.

@@ -48,14 +48,10 @@ def teller_key(request):
     return render(request, "voting/teller_key.html", context, status=status)
 
 
-def _may_set_board(user, meeting) -> bool:
-    return policy.can(user, Action.RUN, meeting) or policy.can(user, Action.PREPARE, meeting)
-
-
 @page
 def board_page(request, meeting_id: int):
     meeting = policy.meeting_for(request.user, meeting_id, Action.VIEW)
-    if not _may_set_board(request.user, meeting):
+    if not policy.can(request.user, Action.SET_TELLERS, meeting):
         raise Forbidden()
     status, error = 200, None
     if request.method == "POST":
