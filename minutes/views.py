@@ -183,25 +183,23 @@ def minutes_verify(request, meeting_id: int):
     return render(request, "minutes/verify.html", context, status=status)
 
 
-
-
 # --- the organisation CA's public material (no login: verifiers anywhere must reach it) ----------
 
-@require_GET
-def ca_crl(request, committee_id: int):
-    try:
-        der = services.ca_crl(committee_id)
-    except NotFound as e:
-        return HttpResponse(e.message, status=404, content_type="text/plain; charset=utf-8")
-    response = HttpResponse(der, content_type="application/pkix-crl")
-    response["Cache-Control"] = "public, max-age=3600"
-    return response
+def _public(read, content_type: str, cache: str = ""):
+    """A view of the CA's public material: no login, 404 with a message when there is no CA."""
+    @require_GET
+    def view(request, committee_id: int):
+        try:
+            body = read(committee_id)
+        except NotFound as e:
+            return HttpResponse(e.message, status=404, content_type="text/plain; charset=utf-8")
+        response = HttpResponse(body, content_type=content_type)
+        if cache:
+            response["Cache-Control"] = cache
+        return response
+
+    return view
 
 
-@require_GET
-def ca_certificate(request, committee_id: int):
-    try:
-        pem = services.ca_certificate(committee_id)
-    except NotFound as e:
-        return HttpResponse(e.message, status=404, content_type="text/plain; charset=utf-8")
-    return HttpResponse(pem, content_type="application/x-pem-file")
+ca_crl = _public(services.ca_crl, "application/pkix-crl", "public, max-age=3600")
+ca_certificate = _public(services.ca_certificate, "application/x-pem-file")

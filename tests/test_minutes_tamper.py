@@ -66,6 +66,16 @@ def _new_sig_field(pdf: bytes) -> bytes:
     return out.getvalue()
 
 
+def tampered(pdf: bytes, attack: str) -> bytes:
+    """The signed file with one kind of change appended as a true incremental update."""
+    return {
+        "annotation": lambda: _pypdf_update(pdf, _annotate),
+        "metadata": lambda: _pypdf_update(pdf, _retitle),
+        "content": lambda: _pypdf_update(pdf, _new_content),
+        "signature_field": lambda: _new_sig_field(pdf),
+    }[attack]()
+
+
 def _summaries(pdf: bytes):
     reports, error = signing.verify(pdf, ms.trust_roots())
     assert error is None
@@ -91,14 +101,9 @@ def test_an_untouched_file_verifies_even_when_the_chair_signs_later(personas, tm
 @pytest.mark.parametrize("attack", ["annotation", "metadata", "content", "signature_field"])
 def test_any_change_after_the_last_signature_is_reported_as_modified(personas, tmp_path, attack):
     pdf = _signed(personas)
-    tampered = {
-        "annotation": lambda: _pypdf_update(pdf, _annotate),
-        "metadata": lambda: _pypdf_update(pdf, _retitle),
-        "content": lambda: _pypdf_update(pdf, _new_content),
-        "signature_field": lambda: _new_sig_field(pdf),
-    }[attack]()
-    assert tampered.startswith(pdf)   # a true incremental update: both signatures stay intact
-    reports = _summaries(tampered)
+    changed = tampered(pdf, attack)
+    assert changed.startswith(pdf)   # a true incremental update: both signatures stay intact
+    reports = _summaries(changed)
     assert all(r.intact and r.valid for r in reports)
     assert all(r.modified_after for r in reports), [(r.field, r.summary) for r in reports]
     assert all("sửa đổi" in r.summary for r in reports)
@@ -107,7 +112,7 @@ def test_any_change_after_the_last_signature_is_reported_as_modified(personas, t
 
     c = Client()
     c.force_login(personas.member)
-    upload = io.BytesIO(tampered)
+    upload = io.BytesIO(changed)
     upload.name = "bien-ban.pdf"
     page = c.post(f"/meetings/{personas.meeting.pk}/minutes/verify/", {"file": upload}).content.decode()
     verdict = page[page.index('id="verdict"'):]

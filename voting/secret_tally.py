@@ -77,24 +77,20 @@ def count(poll: Poll, teller_passphrases: dict[int, str] | None = None) -> dict[
     voters = VoterRecord.objects.filter(poll=poll).count()
     if len(rows) != voters:
         raise _fail(_("số phiếu mã hóa (%(b)s) khác số người đã bỏ phiếu (%(v)s)") % {"b": len(rows), "v": voters})
-    if poll.tellers:
-        return _count_by_board(poll, public, rows, teller_passphrases or {})
+    private = _checked_rows(poll, public, rows)
+    keys, ballots = poll.choice_keys, [d for d, _m in rows]
     try:
-        # The key first: with a wrong key-encryption key every MAC fails too, and "key" is the truth.
-        private = ballot_keys.unwrap(poll.pk, public, poll.wrapped_key)
-        forged = any(not ballot_keys.mac_ok(poll.pk, public, d, m) for d, m in rows)
-    except ballot_keys.KeyUnavailable as exc:
-        log.error("ballot key: %s", exc)
-        raise _fail(_("khóa của cuộc bỏ phiếu kín không dùng được")) from None
-    if forged:
-        raise _fail(_("có phiếu mã hóa bị sửa đổi hoặc không do hệ thống ghi"))
-    keys = poll.choice_keys
-    try:
-        if bc.base_mul(private) != public:
-            raise _fail(_("khóa của cuộc bỏ phiếu kín không khớp"))
-        ballots = [d for d, _m in rows]
         aggregate = bc.aggregate(ballots, len(keys), validate=False)  # every MAC was checked above
-        counts = [bc.decrypt_count(private, ct, len(rows)) for ct in aggregate]
+        if poll.tellers:
+            used = board.partials(poll, aggregate, teller_passphrases or {})
+            combined = threshold.combine(used, len(keys))
+            counts = [bc.count_of(bc.sub(b, xa), len(rows)) for (_a, b), xa in zip(aggregate, combined)]
+            proof = board.board_record(poll, used)
+        else:
+            if bc.base_mul(private) != public:
+                raise _fail(_("khóa của cuộc bỏ phiếu kín không khớp"))
+            counts = [bc.decrypt_count(private, ct, len(rows)) for ct in aggregate]
+            proof = {"proofs": [bc.prove_decryption(private, public, ct, n) for ct, n in zip(aggregate, counts)]}
     except bc.CryptoError as exc:
         raise _fail(_("dữ liệu phiếu mã hóa bị hỏng")) from exc
     result = dict(zip(keys, counts))
@@ -103,42 +99,28 @@ def count(poll: Poll, teller_passphrases: dict[int, str] | None = None) -> dict[
     poll.tally_record = {
         "scheme": poll.scheme, "public_key": public.hex(), "keys": keys, "ballots": len(rows),
         "ballots_sha256": bc.ballots_digest(ballots),
-        "aggregate": [[a.hex(), b.hex()] for a, b in aggregate], "counts": counts,
-        "proofs": [bc.prove_decryption(private, public, ct, n) for ct, n in zip(aggregate, counts)],
+        "aggregate": [[a.hex(), b.hex()] for a, b in aggregate], "counts": counts, **proof,
     }
     poll.wrapped_key = None
+    # A board's sealed shares are of no further use: dropping them leaves nothing that could open
+    # the ballots again, even with every teller's passphrase.
+    poll.tellers = [{k: v for k, v in t.items() if k != "sealed_share"} for t in poll.tellers]
     return result
 
 
-def _count_by_board(poll: Poll, public: bytes, rows: list[tuple[bytes, bytes]], passphrases: dict[int, str]):
+def _checked_rows(poll: Poll, public: bytes, rows: list[tuple[bytes, bytes]]) -> bytes | None:
+    """Every row's MAC holds (else TallyFailed); returns the unwrapped private key of an app-key
+    poll (None for a board's poll, whose key exists only as the tellers' shares)."""
     try:
+        # The key first: with a wrong key-encryption key every MAC fails too, and "key" is the truth.
+        private = None if poll.tellers else ballot_keys.unwrap(poll.pk, public, poll.wrapped_key)
         forged = any(not ballot_keys.mac_ok(poll.pk, public, d, m) for d, m in rows)
     except ballot_keys.KeyUnavailable as exc:
         log.error("ballot key: %s", exc)
-        raise _fail(_("khóa xác thực phiếu của máy chủ không dùng được")) from None
+        raise _fail(_("khóa của cuộc bỏ phiếu kín không dùng được")) from None
     if forged:
         raise _fail(_("có phiếu mã hóa bị sửa đổi hoặc không do hệ thống ghi"))
-    keys, ballots = poll.choice_keys, [d for d, _m in rows]
-    try:
-        aggregate = bc.aggregate(ballots, len(keys), validate=False)  # every MAC was checked above
-        used = board.partials(poll, aggregate, passphrases)
-        combined = threshold.combine(used, len(keys))
-        counts = [bc.count_of(bc.sub(b, xa), len(rows)) for (_a, b), xa in zip(aggregate, combined)]
-    except bc.CryptoError as exc:
-        raise _fail(_("dữ liệu phiếu mã hóa hoặc phần giải mã của Ban kiểm phiếu bị hỏng")) from exc
-    result = dict(zip(keys, counts))
-    if not _consistent(poll, result, len(rows)):
-        raise _fail(_("tổng số phiếu giải mã không khớp với số phiếu thu về"))
-    poll.tally_record = {
-        "scheme": poll.scheme, "public_key": public.hex(), "keys": keys, "ballots": len(rows),
-        "ballots_sha256": bc.ballots_digest(ballots),
-        "aggregate": [[a.hex(), b.hex()] for a, b in aggregate], "counts": counts,
-        **board.board_record(poll, used),
-    }
-    # The sealed shares are of no further use: dropping them leaves nothing that could open the
-    # ballots again, even with every teller's passphrase.
-    poll.tellers = [{k: v for k, v in t.items() if k != "sealed_share"} for t in poll.tellers]
-    return result
+    return private
 
 
 def _consistent(poll: Poll, counts: dict[str, int], ballots: int) -> bool:
