@@ -84,8 +84,8 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             # The same answer whether it exists or not: an outsider cannot probe which ids exist.
             return Close.NOT_FOUND, _("Không tìm thấy cuộc họp hoặc bạn không tham dự cuộc họp này.")
         self.committee_id = meeting.committee_id
-        # An invited guest (no role in the committee) sees the allow-listed part (sessions/guest_view.py).
-        self.guest = policy.is_guest_only(self.user, meeting)
+        # Guests and the IT admin see the allow-listed part (sessions/guest_view.py).
+        self.guest = policy.sees_restricted_view(self.user, meeting)
         return None
 
     # Sending on a socket that is closing or closed is harmless: frames already queued behind a
@@ -309,5 +309,5 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         meeting = Meeting.objects.filter(pk=self.meeting_id).first()
         if meeting is None or not policy.can(self.user, policy.Action.VIEW, meeting):
             return False
-        self.guest = policy.is_guest_only(self.user, meeting)
+        self.guest = policy.sees_restricted_view(self.user, meeting)
         return True

@@ -50,6 +50,12 @@ def is_guest_only(user, meeting: Meeting) -> bool:
         and meeting.secretary_id != user.id and is_guest(user, meeting)
 
 
+def sees_restricted_view(user, meeting: Meeting) -> bool:
+    """The allow-listed view of a meeting's socket (sessions/guest_view.py): invited guests, and
+    anyone who may not see Mật content — the IT admin runs the system, not the meeting."""
+    return is_guest_only(user, meeting) or not can(user, Action.SEE_CONFIDENTIAL, meeting)
+
+
 def _committee_roles(user, committee_id) -> set[str]:
     if not user.is_authenticated:
         return set()

@@ -31,6 +31,23 @@ def _prepare(p):
     return guest, item
 
 
+async def test_the_it_admin_sees_no_confidential_titles_on_the_socket_either(daphne, personas):
+    """Separation of duties: the committee's IT admin runs the system, not the meeting."""
+    from sessions.models import Membership
+
+    p = personas
+    await sync_to_async(_prepare)(p)
+    admin = await sync_to_async(make_user)("quantri", "Quản Trị")
+    await sync_to_async(Membership.objects.create)(committee=p.committee, user=admin, is_admin=True,
+                                                   is_voting_member=False)
+    sock = await MeetingSocket.connect(daphne, await sync_to_async(session_cookie)(admin), p.meeting.pk)
+    await sync_to_async(ss.agenda_item_add)(actor=p.secretary, meeting=p.meeting, title=SECRETS[4], confidential=True)
+    await sock.wait_seq(await sync_to_async(lambda: type(p.meeting).objects.get(pk=p.meeting.pk).last_seq)())
+    text = json.dumps(sock.frames, ensure_ascii=False)
+    assert SECRETS[0] not in text and SECRETS[1] not in text and SECRETS[4] not in text
+    assert [i["title"] for i in sock.state["agenda"]].count("Nội dung mật") == 2
+
+
 async def test_a_guest_sees_no_confidential_titles_reasons_or_draft_candidates(daphne, personas):
     p = personas
     guest, item = await sync_to_async(_prepare)(p)
