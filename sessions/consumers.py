@@ -232,7 +232,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         return None if events is None else [e.as_message() for e in events]
 
     def _snapshot(self) -> dict:
-        state = build_snapshot(self.meeting_id, self.user)
+        state = build_snapshot(self.meeting_id, self.user, shared_cache=True)
         state["presence"] = presence.online_user_ids(self.meeting_id)
         return guest_view.state_for_guest(state) if self.guest else state
 

@@ -4,6 +4,8 @@ Shared sections are the same for every participant and are what events patch. Pe
 (`me`, own ballots, own notes…) are per user and are sent with the snapshot and in direct replies.
 Other apps add their sections in AppConfig.ready() with register_section/register_personal.
 """
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 
 from django.db import connection, transaction
@@ -27,7 +29,34 @@ def sections(meeting: Meeting, *names: str) -> dict:
     return {name: _SHARED[name](meeting) for name in names}
 
 
-def build_snapshot(meeting_id: int, user) -> dict:
+# Shared sections change only through events, so at a given sequence number they are the same
+# for every socket: a hall of tablets connecting at once builds them once per process, not once
+# per tablet (issue 16: the connect phase was O(N²) in members). Keyed by the meeting's id, its
+# creation time (ids can be reused after a reset) and its sequence number.
+_SHARED_CACHE: OrderedDict = OrderedDict()
+_SHARED_CACHE_SIZE = 256
+_cache_lock = threading.Lock()
+
+
+def _shared_at(meeting: Meeting, cached: bool) -> dict:
+    key = (meeting.pk, meeting.created_at, meeting.last_seq)
+    if cached:
+        with _cache_lock:
+            if key in _SHARED_CACHE:
+                _SHARED_CACHE.move_to_end(key)
+                return _SHARED_CACHE[key]
+    shared = {name: builder(meeting) for name, builder in _SHARED.items()}
+    if cached:
+        with _cache_lock:
+            _SHARED_CACHE[key] = shared
+            while len(_SHARED_CACHE) > _SHARED_CACHE_SIZE:
+                _SHARED_CACHE.popitem(last=False)
+    return shared
+
+
+def build_snapshot(meeting_id: int, user, *, shared_cache: bool = False) -> dict:
+    """`shared_cache`: reuse the shared sections already built at this sequence number in this
+    process (the socket does; the sections must then be treated as read-only)."""
     outer = transaction.get_connection().in_atomic_block
     with transaction.atomic():
         if connection.vendor == "postgresql" and not outer:
@@ -35,9 +64,7 @@ def build_snapshot(meeting_id: int, user) -> dict:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         meeting = Meeting.objects.select_related("committee").get(pk=meeting_id)
-        state = {"seq": meeting.last_seq}
-        for name, builder in _SHARED.items():
-            state[name] = builder(meeting)
+        state = {"seq": meeting.last_seq, **_shared_at(meeting, shared_cache)}
         state.update(personal_sections(meeting, user))
         return state
 

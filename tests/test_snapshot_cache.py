@@ -1,0 +1,33 @@
+"""Shared sections are built once per sequence number and process, not once per connecting tablet."""
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from sessions import services as ss
+from sessions.snapshot import build_snapshot, shared_part
+from tests.test_voting_services import start_meeting
+
+pytestmark = [pytest.mark.django_db, pytest.mark.smoke]
+
+
+def _snapshot(meeting_id, user):
+    with CaptureQueriesContext(connection) as queries:
+        state = build_snapshot(meeting_id, user, shared_cache=True)
+    return state, len(queries)
+
+
+def test_a_second_tablet_at_the_same_seq_reuses_the_shared_sections(personas):
+    p = personas
+    start_meeting(p)
+    first, first_queries = _snapshot(p.meeting.pk, p.member)
+    second, second_queries = _snapshot(p.meeting.pk, p.members[1])
+    assert shared_part(second) == shared_part(first)
+    assert second_queries < first_queries / 2, (first_queries, second_queries)
+    # Each still gets their own personal sections.
+    assert first["me"]["user_id"] == p.member.pk and second["me"]["user_id"] == p.members[1].pk
+    # A change is an event, a new sequence number: the next snapshot is built afresh and shows it.
+    ss.speaker_request(actor=p.member, meeting=p.meeting)
+    third, _ = _snapshot(p.meeting.pk, p.chair)
+    assert third["seq"] == first["seq"] + 1
+    assert shared_part(third) == shared_part(build_snapshot(p.meeting.pk, p.chair))
+    assert shared_part(third) != shared_part(first)
