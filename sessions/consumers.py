@@ -17,11 +17,11 @@ from sessions.errors import DomainError
 from sessions.events import events_after, meeting_group, publisher, user_group
 from sessions.models import Device, Meeting
 from sessions.protocol import (
-    HANDLERS, PROTOCOL_VERSION, Close, Field, Handler, ProtocolError, error_frame, frame, parse_envelope,
-    readable_id, validate_content,
+    HANDLERS, PROTOCOL_VERSION, Close, Field, Handler, ProtocolError, error_frame, frame, frame_with_members,
+    parse_envelope, readable_id, validate_content,
 )
 from sessions.ratelimit import FrameLimits
-from sessions.snapshot import build_snapshot, personal_sections
+from sessions.snapshot import personal_sections, snapshot_parts
 
 log = logging.getLogger(__name__)
 
@@ -212,10 +212,10 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         if last_seq is not None and last_seq >= 0:
             events = await database_sync_to_async(self._replay)(last_seq)
         if events is None:
-            state = await database_sync_to_async(self._snapshot)()
-            self.seq = state["seq"]
+            seq, text = await database_sync_to_async(self._snapshot_frame)(msg_id)
+            self.seq = seq
             self.synced = True
-            await self.send(frame("snapshot", state, msg_id))
+            await self.send(text)
             return
         for event in events:
             await self.send(_event_frame(self.meeting_id, event, self.guest))
@@ -231,10 +231,14 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         events = events_after(self.meeting_id, last_seq, settings.EVENT_REPLAY_LIMIT)
         return None if events is None else [e.as_message() for e in events]
 
-    def _snapshot(self) -> dict:
-        state = build_snapshot(self.meeting_id, self.user, shared_cache=True)
-        state["presence"] = presence.online_user_ids(self.meeting_id)
-        return guest_view.state_for_guest(state) if self.guest else state
+    def _snapshot_frame(self, msg_id) -> tuple[int, str]:
+        """(seq, the snapshot frame). The shared sections at this seq are built and encoded once per
+        process (sessions/snapshot.py); only this user's sections and presence are encoded here."""
+        seq, shared, personal = snapshot_parts(self.meeting_id, self.user, shared_cache=True)
+        rest = {"seq": seq, **personal, "presence": presence.online_user_ids(self.meeting_id)}
+        if self.guest:
+            return seq, frame("snapshot", guest_view.state_for_guest({**shared.sections, **rest}), msg_id)
+        return seq, frame_with_members("snapshot", shared.encoded_members(), rest, msg_id)
 
     def _personal(self) -> dict:
         meeting = Meeting.objects.select_related("committee").get(pk=self.meeting_id)

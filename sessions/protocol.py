@@ -159,6 +159,17 @@ def frame(type: str, content: dict | None = None, in_response=None) -> str:
     return json.dumps(out, ensure_ascii=False, separators=(",", ":"))
 
 
+def frame_with_members(type: str, encoded_members: str, content: dict, in_response=None) -> str:
+    """Like frame(), with part of the content already encoded as JSON object members (shared by
+    many sockets, encoded once) and the rest given as a dict; the two must not share keys."""
+    members = ",".join(m for m in (encoded_members, json.dumps(content, ensure_ascii=False,
+                                                               separators=(",", ":"))[1:-1]) if m)
+    text = '{"type":%s,"content":{%s}' % (json.dumps(type), members)
+    if in_response is not None:
+        text += ',"in_response":' + json.dumps(in_response, ensure_ascii=False)
+    return text + "}"
+
+
 def error_frame(code: str, message, *, in_response=None, field: str | None = None) -> str:
     content = {"code": code, "message": str(message)}
     if field:

@@ -4,6 +4,8 @@ Shared sections are the same for every participant and are what events patch. Pe
 (`me`, own ballots, own notes…) are per user and are sent with the snapshot and in direct replies.
 Other apps add their sections in AppConfig.ready() with register_section/register_personal.
 """
+import contextlib
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -38,14 +40,27 @@ _SHARED_CACHE_SIZE = 256
 _cache_lock = threading.Lock()
 
 
-def _shared_at(meeting: Meeting, cached: bool) -> dict:
+class _Shared:
+    """The shared sections at one sequence number, and (made once, when first asked) their JSON."""
+
+    def __init__(self, sections: dict):
+        self.sections = sections
+        self._encoded = None
+
+    def encoded_members(self) -> str:
+        if self._encoded is None:
+            self._encoded = json.dumps(self.sections, ensure_ascii=False, separators=(",", ":"))[1:-1]
+        return self._encoded
+
+
+def _shared_at(meeting: Meeting, cached: bool) -> _Shared:
     key = (meeting.pk, meeting.created_at, meeting.last_seq)
     if cached:
         with _cache_lock:
             if key in _SHARED_CACHE:
                 _SHARED_CACHE.move_to_end(key)
                 return _SHARED_CACHE[key]
-    shared = {name: builder(meeting) for name, builder in _SHARED.items()}
+    shared = _Shared({name: builder(meeting) for name, builder in _SHARED.items()})
     if cached:
         with _cache_lock:
             _SHARED_CACHE[key] = shared
@@ -54,19 +69,29 @@ def _shared_at(meeting: Meeting, cached: bool) -> dict:
     return shared
 
 
-def build_snapshot(meeting_id: int, user, *, shared_cache: bool = False) -> dict:
-    """`shared_cache`: reuse the shared sections already built at this sequence number in this
-    process (the socket does; the sections must then be treated as read-only)."""
+@contextlib.contextmanager
+def _consistent_read():
+    """One transaction in which the state matches exactly the sequence number read with it."""
     outer = transaction.get_connection().in_atomic_block
     with transaction.atomic():
         if connection.vendor == "postgresql" and not outer:
-            # One consistent view: the state matches exactly the sequence number read with it.
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
+
+
+def build_snapshot(meeting_id: int, user, *, shared_cache: bool = False) -> dict:
+    """`shared_cache`: reuse the shared sections already built at this sequence number in this
+    process (the socket does; the sections must then be treated as read-only)."""
+    seq, shared, personal = snapshot_parts(meeting_id, user, shared_cache=shared_cache)
+    return {"seq": seq, **shared.sections, **personal}
+
+
+def snapshot_parts(meeting_id: int, user, *, shared_cache: bool = False) -> tuple[int, _Shared, dict]:
+    """(seq, the shared sections, this user's personal sections), read in one consistent view."""
+    with _consistent_read():
         meeting = Meeting.objects.select_related("committee").get(pk=meeting_id)
-        state = {"seq": meeting.last_seq, **_shared_at(meeting, shared_cache)}
-        state.update(personal_sections(meeting, user))
-        return state
+        return meeting.last_seq, _shared_at(meeting, shared_cache), personal_sections(meeting, user)
 
 
 def personal_sections(meeting: Meeting, user) -> dict:

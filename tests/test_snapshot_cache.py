@@ -31,3 +31,18 @@ def test_a_second_tablet_at_the_same_seq_reuses_the_shared_sections(personas):
     assert third["seq"] == first["seq"] + 1
     assert shared_part(third) == shared_part(build_snapshot(p.meeting.pk, p.chair))
     assert shared_part(third) != shared_part(first)
+
+
+@pytest.mark.smoke
+def test_a_frame_with_pre_encoded_members_is_the_same_json_as_frame():
+    import json
+
+    from sessions.protocol import frame, frame_with_members
+
+    shared = {"agenda": [{"title": "Nội dung 1"}], "polls": {}}
+    personal = {"seq": 7, "me": {"user_id": 3}, "presence": [1, 2]}
+    encoded = json.dumps(shared, ensure_ascii=False, separators=(",", ":"))[1:-1]
+    for msg_id in (None, 5, "abc"):
+        assert json.loads(frame_with_members("snapshot", encoded, personal, msg_id)) == \
+            json.loads(frame("snapshot", {**shared, **personal}, msg_id))
+    assert json.loads(frame_with_members("snapshot", "", personal)) == json.loads(frame("snapshot", personal))
