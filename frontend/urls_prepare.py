@@ -1,5 +1,6 @@
 from django.urls import path
 
+from frontend import views_members
 from frontend import views_prepare as v
 
 # Secretary's preparation pages (meetings, agenda, invitations, publishing).
@@ -14,4 +15,5 @@ urlpatterns = [
     path("prepare/meetings/<int:meeting_id>/items/<int:item_id>/delete", v.item_delete, name="prepare_item_delete"),
     path("prepare/meetings/<int:meeting_id>/guests", v.guest_invite, name="prepare_guest_invite"),
     path("prepare/meetings/<int:meeting_id>/publish", v.publish, name="prepare_publish"),
+    path("prepare/committees/<int:committee_id>/members/import", views_members.members_import, name="members_import"),
 ]

@@ -91,11 +91,18 @@ class Membership(models.Model):
     is_admin = models.BooleanField(_("quản trị"), default=False)
     status = models.CharField(_("tình trạng"), max_length=20, choices=Status.choices, default=Status.ACTIVE)
     is_active = models.BooleanField(_("còn trong tổ chức"), default=True)
+    # From the Party member database (Cơ sở dữ liệu đảng viên): what an import matches on.
+    member_code = models.CharField(_("mã đảng viên"), max_length=32, blank=True)
+    joined_party_on = models.DateField(_("ngày vào Đảng"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("thành viên")
         verbose_name_plural = _("thành viên")
-        constraints = [models.UniqueConstraint(fields=["committee", "user"], name="one_membership_per_committee")]
+        constraints = [
+            models.UniqueConstraint(fields=["committee", "user"], name="one_membership_per_committee"),
+            models.UniqueConstraint(fields=["committee", "member_code"], condition=~models.Q(member_code=""),
+                                    name="one_member_code_per_committee"),
+        ]
 
     def __str__(self):
         return f"{self.user} @ {self.committee}"

@@ -43,6 +43,7 @@ ROUTES = {
     'prepare_item_delete': ('POST', "login 403 403 404 404 302 403 302"),
     'prepare_guest_invite': ('POST', "login 403 403 404 404 400 403 400"),
     'prepare_publish': ('POST', "login 403 403 404 404 409 403 409"),  # 409: already published
+    'members_import': ('GET', "login 403 403 403 403 403 403 200"),  # the committee's admin only
     'service_worker': ('GET', "200 200 200 200 200 200 200 200"),
     'documents_manage': ('GET', "login 403 403 404 404 200 403 200"),
     'documents_upload': ('POST', "401 403 403 404 404 400 403 400"),
