@@ -15,7 +15,7 @@ from documents import page_images, served_copy, services, watermark
 from documents.models import DocumentVersion
 from tests.conftest import session_cookie
 from tests.documents_helpers import (SECRET_WORDS, dangerous_objects, embedded_page_images, hostile_pdf, http_get,
-                                     page_texts)
+                                     page_texts, text_pdf)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -71,6 +71,15 @@ def test_a_hostile_confidential_pdf_reaches_the_viewer_as_stamped_pictures_only(
     assert len(reader.pages) == 3
     assert reader.attachments == {}
     assert all("/Annots" not in p and "/Font" not in (p.get("/Resources") or {}) for p in reader.pages)
+
+
+def test_removing_the_stamp_from_a_served_confidential_copy_recovers_no_text(daphne, personas):
+    original = text_pdf(3)
+    assert SECRET_WORDS in all_text(original)
+    doc = upload(personas, original, confidential=True)
+    status, _, served = http_get(daphne, session_cookie(personas.member), f"/documents/{doc.pk}/view")
+    assert status == 200
+    reader = PdfReader(io.BytesIO(served))
 
     # No text layer; removing "the watermark layer" or taking the images gives no text either.
     assert SECRET_WORDS not in all_text(served) and all_text(served) == ""
