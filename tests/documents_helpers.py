@@ -112,3 +112,32 @@ def http_get(server, cookie: str, path: str, headers: dict | None = None):
 def embedded_page_images(data: bytes) -> list:
     """The picture of each page of an image-only PDF, decoded (PIL images)."""
     return [page.images[0].image for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def scanned_pdf(pages: int = 20, dpi: int = 150, seed: int = 1) -> bytes:
+    """A scanned-looking PDF: each page one grey JPEG (paper grain, lines of text), as ward offices scan."""
+    import random
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    rng = random.Random(seed)
+    try:
+        font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf", size=dpi // 6)
+    except OSError:
+        font = ImageFont.load_default(size=dpi // 6)
+    w, h = round(8.27 * dpi), round(11.69 * dpi)
+    images = []
+    for n in range(1, pages + 1):
+        grain = Image.effect_noise((w, h), 18).point(lambda v: 200 + v // 5)
+        draw = ImageDraw.Draw(grain)
+        y = dpi
+        draw.text((dpi, y), f"TRANG {n} — BÁO CÁO SỐ {seed}", fill=20, font=font)
+        while y < h - 2 * dpi:
+            y += dpi // 4
+            words = " ".join(rng.choice(["nghị", "quyết", "đảng", "bộ", "phường", "kinh", "phí", "năm", "2026",
+                                         "thực", "hiện", "chỉ", "tiêu"]) for _ in range(12))
+            draw.text((dpi, y), words, fill=rng.randint(10, 60), font=font)
+        images.append(grain)
+    out = io.BytesIO()
+    images[0].save(out, format="PDF", save_all=True, append_images=images[1:], resolution=dpi, quality=70)
+    return out.getvalue()

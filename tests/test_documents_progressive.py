@@ -1,0 +1,80 @@
+"""Weak links in real Chromium: a large document shows page 1 before the whole file has arrived.
+
+The link is slowed with Chromium's own network emulation (CDP), so the loading can be watched;
+how fast page 1 appears is measured in bench/doc_open.py, not asserted here.
+"""
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import expect
+
+from documents import services
+from tests.browser import TABLET, chromium
+from tests.conftest import session_cookie
+from tests.documents_helpers import scanned_pdf
+
+PDFJS = Path(__file__).resolve().parent.parent / "documents" / "static" / "documents" / "vendor" / "pdfjs" / "pdf.min.mjs"
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
+ONE_MBIT = {"offline": False, "latency": 300, "downloadThroughput": 1_000_000 / 8, "uploadThroughput": 1_000_000 / 8}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium(PDFJS) as b:
+        yield b
+
+
+def tablet(browser, server, user, **context_options):
+    context = browser.new_context(viewport=TABLET, locale="vi-VN", base_url=server.http, **context_options)
+    with ThreadPoolExecutor(1) as pool:  # signing in publishes presence: not on Playwright's loop
+        cookie = pool.submit(session_cookie, user).result()
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": server.http}])
+    return context.new_page()
+
+
+def test_page_one_of_a_large_scanned_document_shows_before_the_rest_arrives(daphne, personas, browser):
+    data = scanned_pdf(20)
+    with ThreadPoolExecutor(1) as pool:  # services publish with async_to_sync: not on Playwright's loop
+        doc = pool.submit(services.document_upload, actor=personas.secretary, meeting=personas.meeting, data=data,
+                          original_name="scan.pdf", title="Báo cáo quét 20 trang").result()
+    # The network as the page sees it (no service worker in between for this test).
+    page = tablet(browser, daphne, personas.member, service_workers="block")
+    pieces = []
+    page.on("response", lambda r: pieces.append((r.status, r.headers.get("content-range", ""), r.headers))
+            if f"/documents/{doc.pk}/view" in r.url else None)
+    # The tablet warms the viewer (pdf.js and its worker) while the agenda is shown; the slow link
+    # starts after that, as for a member who opened the meeting a moment ago.
+    with page.expect_response(lambda r: "pdf.worker.min.mjs" in r.url, timeout=15000):
+        page.goto(f"/meetings/{personas.meeting.pk}/")
+    row = page.locator("#panel-documents .doc-row", has_text="Báo cáo quét 20 trang")
+    expect(row).to_be_visible()
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", ONE_MBIT)
+
+    row.get_by_role("button", name="Xem").click()
+    # While it opens, a progress bar counts bytes ("Đã tải 64 KB / 6,4 MB").
+    progress = page.locator("#panel-documents .doc-progress")
+    expect(progress).to_be_visible()
+    expect(progress).to_contain_text(re.compile(r"Đã tải [\d.,]+ (KB|MB) / [\d.,]+ MB"))
+    expect(progress.locator("progress")).to_have_attribute("max", re.compile(r"^\d+$"))
+    # Page 1 is drawn (the bar goes away when it is), long before 20 pages at 1 Mbit/s could be.
+    expect(page.locator("#panel-documents .doc-pageno")).to_have_text("Trang 1 / 20", timeout=30000)
+    expect(progress).to_be_hidden(timeout=30000)
+    drawn = page.evaluate("""() => { const c = document.querySelector('#panel-documents .doc-canvas');
+        const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let dark = 0; for (let i = 0; i < px.length; i += 4 * 97) if (px[i] < 100) dark++; return dark; }""")
+    assert drawn > 0  # the scan's text is on the canvas
+
+    # The server answered pdf.js with pieces (206 + Content-Range) and had sent well under the
+    # whole file when page 1 was on screen.
+    ranged = [cr for status, cr, _ in pieces if status == 206]
+    assert ranged
+    total = int(ranged[0].rsplit("/", 1)[1])
+    spans = [tuple(map(int, re.fullmatch(rf"bytes (\d+)-(\d+)/{total}", cr).groups())) for cr in ranged]
+    sent = sum(end - start + 1 for start, end in spans)
+    assert sent < total / 2, (sent, total)
+    assert all(h.get("accept-ranges") == "bytes" for status, _, h in pieces if status in (200, 206))
