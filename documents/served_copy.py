@@ -13,6 +13,7 @@
 import io
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from django.conf import settings
@@ -26,7 +27,8 @@ from documents import page_images, storage, watermark
 CONFIDENTIAL_DPI = 150
 JPEG_QUALITY = 80
 # Bump when clean_pdf() changes, so cached copies are rebuilt.
-CLEAN_REVISION = 1
+CLEAN_REVISION = 2
+_SMALL = 8 * 1024  # objects up to this size (dictionaries, text content streams) go first
 
 _KEPT_ANNOTATIONS = {"/Link", "/Text", "/Popup", "/Highlight", "/Underline", "/Squiggly", "/StrikeOut",
                      "/Square", "/Circle", "/Line", "/Polygon", "/PolyLine", "/Ink", "/FreeText", "/Stamp",
@@ -36,14 +38,46 @@ _KEPT_ACTIONS = {"/GoTo", "/URI"}
 
 def confidential_copy(sha256: str, text: str, dpi: int = CONFIDENTIAL_DPI) -> bytes:
     """Image-only PDF of the stored file with `text` burnt into every page's pixels."""
-    pages = []
-    for path in page_images.render_pages(sha256, dpi):
-        with Image.open(path) as page:
-            pages.append(watermark.stamp(page, text, dpi))
+    paths = page_images.render_pages(sha256, dpi)
+    # Decoding, stamping and encoding release the GIL: pages are done side by side.
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        pictures = list(pool.map(lambda path: _stamped_jpeg(path, text, dpi), paths))
+    return _pictures_pdf(pictures, dpi)
+
+
+def _stamped_jpeg(path: Path, text: str, dpi: int) -> tuple[bytes, int, int]:
+    with Image.open(path) as page:
+        stamped = watermark.stamp(page, text, dpi)
     out = io.BytesIO()
-    # Pillow writes each page as one JPEG (DCTDecode) image sized pixels × 72 / dpi points.
-    pages[0].save(out, format="PDF", save_all=True, append_images=pages[1:], resolution=dpi,
-                  quality=JPEG_QUALITY, title="", producer="")
+    stamped.save(out, format="JPEG", quality=JPEG_QUALITY)
+    return out.getvalue(), stamped.width, stamped.height
+
+
+def _pictures_pdf(pictures: list[tuple[bytes, int, int]], dpi: int) -> bytes:
+    """A PDF whose page n is picture n (JPEG bytes as they are), pixels × 72 / dpi points in size."""
+    n = len(pictures)
+    objects = {1: b"<< /Type /Catalog /Pages 2 0 R >>",
+               2: b"<< /Type /Pages /Count %d /Kids [%s] >>" % (n, b" ".join(b"%d 0 R" % (3 + 3 * i) for i in range(n)))}
+    for i, (jpeg, width, height) in enumerate(pictures):
+        page, picture, content = 3 + 3 * i, 4 + 3 * i, 5 + 3 * i
+        w, h = width * 72 / dpi, height * 72 / dpi
+        draw = b"q %.2f 0 0 %.2f 0 0 cm /P Do Q" % (w, h)
+        objects[page] = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f] /Resources << /XObject << /P %d 0 R >> >>"
+                         b" /Contents %d 0 R >>" % (w, h, picture, content))
+        objects[picture] = (b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB"
+                            b" /BitsPerComponent 8 /Filter /DCTDecode /Length %d >>\nstream\n%s\nendstream"
+                            % (width, height, len(jpeg), jpeg))
+        objects[content] = b"<< /Length %d >>\nstream\n%s\nendstream" % (len(draw), draw)
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for num in range(1, len(objects) + 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n%s\nendobj\n" % (num, objects[num]))
+    xref_at = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    out.write(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref_at))
     return out.getvalue()
 
 
@@ -82,6 +116,40 @@ def clean_pdf(data: bytes) -> bytes:
     writer.append(reader, import_outline=False, excluded_fields=["/B"])
     out = io.BytesIO()
     writer.write(out)
+    return small_objects_first(out.getvalue())
+
+
+def small_objects_first(data: bytes) -> bytes:
+    """The same objects, laid out for a weak link: small ones first, big streams after, in page order.
+
+    pdf.js reads the file from the start while fetching what it needs by range; before showing
+    anything it loads the first and the LAST page dictionary (pdf.js checkLastPage), so page
+    dictionaries spread between the page images cost one round trip and a 64 KB chunk each. Here
+    the catalog, page tree, every page dictionary and content stream come first (a few KB), then
+    each page's images in page order: the first bytes to arrive are page 1. Numbers and references
+    are unchanged; only the offsets in the (single) xref table move.
+    """
+    reader = PdfReader(io.BytesIO(data))
+    bodies = []
+    for num, offset in sorted(reader.xref[0].items(), key=lambda item: item[1]):
+        buf = io.BytesIO()
+        reader.get_object(num).write_to_stream(buf)
+        bodies.append((num, buf.getvalue()))
+    ordered = [b for b in bodies if len(b[1]) <= _SMALL] + [b for b in bodies if len(b[1]) > _SMALL]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = {}
+    for num, body in ordered:
+        offsets[num] = out.tell()
+        out.write(b"%d 0 obj\n%s\nendobj\n" % (num, body))
+    size = max(offsets) + 1
+    xref_at = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % size)
+    for num in range(1, size):
+        out.write(b"%010d 00000 n \n" % offsets[num] if num in offsets else b"0000000000 65535 f \n")
+    # No /Info (metadata) and no /ID: nothing about the original file travels in the trailer.
+    out.write(b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n"
+              % (size, reader.trailer.raw_get("/Root").idnum, xref_at))
     return out.getvalue()
 
 

@@ -44,24 +44,29 @@ def watermark_text(*, name: str, role: str, at: str) -> str:
     return f"{name} · {role} · {at} · MẬT — không sao chép"
 
 
-# A few entries only: each is a full-page RGBA bitmap (~9 MB at 150 dpi A4); the text changes every minute.
-@lru_cache(maxsize=4)
-def _overlay_pixels(text: str, width_px: int, height_px: int, dpi: int) -> Image.Image:
+STAMP_RGB = (180, 0, 0)  # the colour of _CSS; only its opacity varies across the stamp
+
+
+# A few entries only: each is a full-page mask (~2 MB at 150 dpi A4); the text changes every minute.
+@lru_cache(maxsize=8)
+def _stamp_mask(text: str, width_px: int, height_px: int, dpi: int) -> Image.Image:
+    """The stamp's opacity per pixel (L), laid out for a page image of this size."""
     pt = 72 / dpi
     data = _overlay(text, round(width_px * pt, 2), round(height_px * pt, 2))
     with PDFIUM_LOCK:
         pdf = pdfium.PdfDocument(data)
         try:
             page = pdf[0]
-            bitmap = page.render(scale=dpi / 72, fill_color=(0, 0, 0, 0))
-            image = bitmap.to_pil().convert("RGBA")
+            mask = page.render(scale=dpi / 72, fill_color=(0, 0, 0, 0)).to_pil().convert("RGBA").getchannel("A")
             page.close()
         finally:
             pdf.close()
-    return image if image.size == (width_px, height_px) else image.resize((width_px, height_px))
+    return mask if mask.size == (width_px, height_px) else mask.resize((width_px, height_px))
 
 
 def stamp(page: Image.Image, text: str, dpi: int) -> Image.Image:
     """The page image with the watermark painted into its pixels (RGB)."""
-    overlay = _overlay_pixels(text, page.width, page.height, dpi)
-    return Image.alpha_composite(page.convert("RGBA"), overlay).convert("RGB")
+    out = page.convert("RGB")
+    # Painting one colour through the stamp's opacity is exactly alpha compositing the overlay.
+    out.paste(STAMP_RGB, (0, 0, out.width, out.height), _stamp_mask(text, out.width, out.height, dpi))
+    return out

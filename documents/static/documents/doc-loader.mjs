@@ -1,12 +1,13 @@
 // Opens a served document with pdf.js so that page 1 comes first on a weak link, reporting bytes
 // loaded as they arrive (for the progress bar in tablet.js).
-// - Normal documents: pdf.js range requests (the server answers 206, see documents/byte_ranges.py):
-//   it reads the end of the file, then only what the pages it draws need. Nothing is fetched ahead
-//   (disableAutoFetch); the thumbnails ask for the other pages after page 1 is on screen.
+// - Normal documents: pdf.js reads the file as a stream from its start, where the server put the
+//   page dictionaries and then page 1 (served_copy.small_objects_first), and fetches by range
+//   (206, documents/byte_ranges.py) only what is elsewhere and needed now: the xref at the end.
+//   No extra ranges are fetched ahead (disableAutoFetch); the stream brings the other pages in order.
 // - Mật documents: each copy is stamped for this viewer at request time and is sent whole, never
 //   stored by the browser (cache: "no-store"); bytes are counted while they stream in.
 
-const CHUNK = 64 * 1024;
+const CHUNK = 16 * 1024;
 
 function serverMessage(url, status) {
   // pdf.js only says "Unexpected server response (403)": ask one byte to read the server's message.
@@ -17,7 +18,7 @@ function serverMessage(url, status) {
 
 function openRanged(lib, url, onProgress) {
   const task = lib.getDocument({
-    url, withCredentials: true, rangeChunkSize: CHUNK, disableAutoFetch: true, disableStream: true,
+    url, withCredentials: true, rangeChunkSize: CHUNK, disableAutoFetch: true,
   });
   task.onProgress = (p) => onProgress(p.loaded, p.total);
   return task.promise.catch((err) => {
