@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.http import FileResponse, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -206,6 +207,10 @@ def service_worker(request):
     return response
 
 
+VIEWER_ASSETS = ["documents/tablet.js", "documents/doc-loader.mjs", "documents/offline-pack.mjs",
+                 "documents/vendor/pdfjs/pdf.min.mjs", "documents/vendor/pdfjs/pdf.worker.min.mjs"]
+
+
 @require_GET
 def offline_pack(request, meeting_id: int):
     """What a tablet may keep offline, and whether it must purge (checked on every contact)."""
@@ -224,11 +229,13 @@ def offline_pack(request, meeting_id: int):
     if meeting.status == Meeting.Status.CLOSED:
         return purge("meeting_closed")
     docs = [d for d in selectors.document_list(meeting, request.user) if not d["confidential"]]
+    # The viewer's own code too: a document in the pack is no use offline without pdf.js.
+    viewer = [static(path) for path in VIEWER_ASSETS]
     expires = timezone.now() + timedelta(days=settings.OFFLINE_PACK_DAYS)
     return JsonResponse({
         "purge": False, "meeting_id": meeting.pk, "expires_at": int(expires.timestamp() * 1000),
         "urls": [f"/meetings/{meeting.pk}/", f"/meetings/{meeting.pk}/documents.json"]
-                + [f"/documents/{d['id']}/view?v={d['version']}" for d in docs],
+                + viewer + [f"/documents/{d['id']}/view?v={d['version']}" for d in docs],
         "never": [d["id"] for d in selectors.document_list(meeting, request.user) if d["confidential"]],
     })
 

@@ -76,3 +76,53 @@ def test_page_one_of_a_large_scanned_document_shows_before_the_rest_arrives(daph
     ranged = [cr for status, cr, _ in pieces if status == 206]
     assert ranged and all(re.fullmatch(rf"bytes \d+-\d+/{int(total)}", cr) for cr in ranged), ranged
     assert all(h.get("accept-ranges") == "bytes" for status, _, h in pieces if status in (200, 206))
+
+
+def test_the_meeting_pack_is_prefetched_and_opens_page_one_offline_from_pieces(daphne, personas, browser):
+    with ThreadPoolExecutor(1) as pool:
+        doc = pool.submit(services.document_upload, actor=personas.secretary, meeting=personas.meeting,
+                          data=scanned_pdf(6), original_name="scan.pdf", title="Kế hoạch quét").result()
+    page = tablet(browser, daphne, personas.member)
+    page.goto(f"/meetings/{personas.meeting.pk}/")
+    # Opening the meeting is enough: the worker fetches the pack without the member opening anything.
+    cached = (f"async () => !!(await caches.match('/documents/{doc.pk}/view?v=1', "
+              f"{{cacheName: 'mr-pack-{personas.meeting.pk}'}}))")
+    page.wait_for_function("() => !!navigator.serviceWorker.controller", timeout=15000)
+    for _ in range(150):
+        if page.evaluate(cached):
+            break
+        page.wait_for_timeout(100)
+    assert page.evaluate(cached)
+    page.context.set_offline(True)
+    page.locator("#panel-documents .doc-row", has_text="Kế hoạch quét").get_by_role("button", name="Xem").click()
+    expect(page.locator("#panel-documents .doc-pageno")).to_have_text("Trang 1 / 6")
+    expect(page.locator("#panel-documents .doc-progress")).to_be_hidden()
+    # Byte ranges are answered by the worker from the stored copy, as the server would.
+    answers = page.evaluate("""async (url) => {
+        const whole = new Uint8Array(await (await fetch(url)).arrayBuffer());
+        const ask = async (range) => { const r = await fetch(url, {headers: {Range: range}});
+            return [r.status, r.headers.get('Content-Range'), Array.from(new Uint8Array(await r.arrayBuffer())).join()]; };
+        return {size: whole.length, head: Array.from(whole.slice(100, 200)).join(), tail: Array.from(whole.slice(-50)).join(),
+                a: await ask('bytes=100-199'), b: await ask('bytes=-50'), c: await ask('bytes=' + whole.length + '-')}; }""",
+                            f"/documents/{doc.pk}/view?v=1")
+    size = answers["size"]
+    assert answers["a"] == [206, f"bytes 100-199/{size}", answers["head"]]
+    assert answers["b"] == [206, f"bytes {size - 50}-{size - 1}/{size}", answers["tail"]]
+    assert answers["c"][:2] == [416, f"bytes */{size}"]
+
+
+def test_a_confidential_document_opens_as_pictures(daphne, personas, browser):
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(services.document_upload, actor=personas.secretary, meeting=personas.meeting,
+                    data=scanned_pdf(3), original_name="mat.pdf", title="Hồ sơ mật", confidential=True).result()
+    page = tablet(browser, daphne, personas.member)
+    page.goto(f"/meetings/{personas.meeting.pk}/")
+    page.locator("#panel-documents .doc-row", has_text="Hồ sơ mật").get_by_role("button", name="Xem").click()
+    expect(page.locator("#panel-documents .doc-pageno")).to_have_text("Trang 1 / 3", timeout=20000)
+    expect(page.locator("#panel-documents h3").filter(has_text="Hồ sơ mật — Mật")).to_be_visible()
+    expect(page.locator("#panel-documents .doc-progress")).to_be_hidden()  # hidden once the page is drawn
+    # The stamp's red is on the drawn page.
+    red = page.evaluate("""() => { const c = document.querySelector('#panel-documents .doc-canvas');
+        const px = c.getContext('2d').getImageData(0, 0, c.width, Math.ceil(c.height / 20)).data;
+        let n = 0; for (let i = 0; i < px.length; i += 4) if (px[i] > px[i + 1] + 40) n++; return n; }""")
+    assert red > 20
