@@ -17,8 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from django.conf import settings
+import pypdfium2 as pdfium
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
+from pypdf.errors import PyPdfError
 from pypdf.generic import ArrayObject, NameObject
 
 from documents import page_images, storage, watermark
@@ -36,9 +38,19 @@ _KEPT_ANNOTATIONS = {"/Link", "/Text", "/Popup", "/Highlight", "/Underline", "/S
 _KEPT_ACTIONS = {"/GoTo", "/URI"}
 
 
+class Unservable(Exception):
+    """A stored file that PDFium or pypdf cannot read (accepted before these checks existed)."""
+
+
+_READ_ERRORS = (pdfium.PdfiumError, PyPdfError, ValueError, KeyError, TypeError)
+
+
 def confidential_copy(sha256: str, text: str, dpi: int = CONFIDENTIAL_DPI) -> bytes:
     """Image-only PDF of the stored file with `text` burnt into every page's pixels."""
-    paths = page_images.render_pages(sha256, dpi)
+    try:
+        paths = page_images.render_pages(sha256, dpi)
+    except _READ_ERRORS as e:
+        raise Unservable() from e
     # Decoding, stamping and encoding release the GIL: pages are done side by side.
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
         pictures = list(pool.map(lambda path: _stamped_jpeg(path, text, dpi), paths))
@@ -160,7 +172,10 @@ def clean_copy(sha256: str) -> Path:
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    data = clean_pdf(storage.read(sha256))
+    try:
+        data = clean_pdf(storage.read(sha256))
+    except _READ_ERRORS as e:
+        raise Unservable() from e
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".clean-")
     try:
         with os.fdopen(fd, "wb") as f:

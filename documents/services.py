@@ -175,9 +175,13 @@ def document_open(*, actor, document: Document, version: int | None = None, down
         now = timezone.localtime()
         text = watermark.watermark_text(name=display_name(actor), role=_role_label(actor, meeting),
                                         at=now.strftime("%H:%M %d/%m/%Y"))
-        served = {"data": served_copy.confidential_copy(v.sha256, text)}
-    else:
-        served = {"path": served_copy.clean_copy(v.sha256), "etag": f'"{v.sha256}-r{served_copy.CLEAN_REVISION}"'}
+    try:
+        if document.confidential:
+            served = {"data": served_copy.confidential_copy(v.sha256, text)}
+        else:
+            served = {"path": served_copy.clean_copy(v.sha256), "etag": f'"{v.sha256}-r{served_copy.CLEAN_REVISION}"'}
+    except served_copy.Unservable:
+        raise Conflict(_("Không mở được tệp này để xem; đề nghị thư ký tải lên lại bản PDF.")) from None
     details = {"version": v.number, "confidential": document.confidential}
     if offline_pack:
         details["offline_pack"] = True

@@ -118,3 +118,16 @@ def test_an_unknown_version_is_404(personas):
     doc = add_doc(personas)
     assert client_for(personas.member).get(f"/documents/{doc.pk}/view?v=9").status_code == 404
     assert client_for(personas.member).get(f"/documents/{doc.pk}/view?v=abc").status_code == 400
+
+
+@pytest.mark.parametrize("confidential", [False, True])
+def test_a_stored_file_that_cannot_be_read_gets_a_clear_refusal_not_a_500(personas, confidential):
+    # A file stored before today's checks (written directly: uploads refuse it) that pypdf/PDFium cannot read.
+    from documents import storage
+    from documents.models import DocumentVersion
+
+    doc = add_doc(personas, confidential=confidential)
+    broken = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 9 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    DocumentVersion.objects.filter(document=doc).update(sha256=storage.put(broken), size=len(broken))
+    r = client_for(personas.member).get(f"/documents/{doc.pk}/view")
+    assert r.status_code == 409 and "tải lên lại" in r.json()["message"]
