@@ -146,7 +146,7 @@ def _serve(request, document_id: int, *, download: bool) -> HttpResponse:
     wanted = None if document.confidential else byte_ranges.parse(request.headers.get("Range"))
     served = services.document_open(actor=request.user, document=document, download=download or offline_pack,
                                     version=_int_or_none(request.GET.get("v"), "v"), offline_pack=offline_pack,
-                                    audit=wanted is None or wanted.may_include_first_byte)
+                                    audit=_is_opening(request, wanted))
     if wanted is not None and request.headers.get("If-Range", served.etag) != served.etag:
         wanted = None  # the client holds pieces of another file: send this one whole
     try:
@@ -166,6 +166,12 @@ def _serve(request, document_id: int, *, download: bool) -> HttpResponse:
         response["ETag"] = served.etag
         response["Cache-Control"] = "private, no-cache"
     return response
+
+
+def _is_opening(request, wanted) -> bool:
+    # A reply that may contain byte 0 is an opening (audited); later pieces are not. An If-Range
+    # may turn any range into the whole file, so it counts as an opening too.
+    return wanted is None or wanted.may_include_first_byte or "If-Range" in request.headers
 
 
 def _file_response(served: services.ServedFile, wanted) -> HttpResponse:

@@ -62,6 +62,11 @@ def test_pieces_after_the_first_are_not_new_openings_in_the_audit_log(daphne, pe
         http_get(daphne, cookie, url, {"Range": f"bytes={start}-{start + 999}"})
     assert AuditEntry.objects.filter(action="document.viewed", actor=personas.member,
                                      object_id=str(doc.pk)).count() == 2
+    # A stale If-Range turns a later piece into the whole file: that is an opening again.
+    status, _, _ = http_get(daphne, cookie, url, {"Range": "bytes=5000-", "If-Range": '"old"'})
+    assert status == 200
+    assert AuditEntry.objects.filter(action="document.viewed", actor=personas.member,
+                                     object_id=str(doc.pk)).count() == 3
 
 
 @pytest.mark.django_db(transaction=True)
