@@ -126,3 +126,23 @@ def test_a_confidential_document_opens_as_pictures(daphne, personas, browser):
         const px = c.getContext('2d').getImageData(0, 0, c.width, Math.ceil(c.height / 20)).data;
         let n = 0; for (let i = 0; i < px.length; i += 4) if (px[i] > px[i + 1] + 40) n++; return n; }""")
     assert red > 20
+
+
+def test_a_refusal_shows_the_servers_message(daphne, personas, browser):
+    from documents import storage
+    from documents.models import DocumentVersion
+
+    broken = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 9 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+    def prepare():
+        doc = services.document_upload(actor=personas.secretary, meeting=personas.meeting, data=scanned_pdf(1),
+                                       original_name="a.pdf", title="Tệp hỏng")
+        DocumentVersion.objects.filter(document=doc).update(sha256=storage.put(broken), size=len(broken))
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(prepare).result()
+    page = tablet(browser, daphne, personas.member, service_workers="block")
+    page.goto(f"/meetings/{personas.meeting.pk}/")
+    page.locator("#panel-documents .doc-row", has_text="Tệp hỏng").get_by_role("button", name="Xem").click()
+    expect(page.locator("#panel-documents .error")).to_contain_text("đề nghị thư ký tải lên lại bản PDF")
+    expect(page.locator("#panel-documents .doc-progress")).to_be_hidden()

@@ -22,7 +22,10 @@ function openRanged(lib, url, onProgress) {
   });
   task.onProgress = (p) => onProgress(p.loaded, p.total);
   return task.promise.catch((err) => {
-    if (err && err.status) return serverMessage(url, err.status).then((m) => { throw new Error(m); });
+    // 404 arrives as MissingPDFException, other refusals as UnexpectedResponseException (status).
+    if (err && (err.status || err.name === "MissingPDFException")) {
+      return serverMessage(url, err.status || 404).then((m) => { throw new Error(m); });
+    }
     throw err;
   });
 }
