@@ -7,7 +7,8 @@
 // - Mật documents: each copy is stamped for this viewer at request time and is sent whole, never
 //   stored by the browser (cache: "no-store"); bytes are counted while they stream in.
 
-const CHUNK = 16 * 1024;
+const CHUNK = 16 * 1024;  // small: the tail (xref) and the first piece cost little on a weak link
+// isEvalSupported: false everywhere: the page's Content-Security-Policy refuses eval.
 
 function serverMessage(url, status) {
   // pdf.js only says "Unexpected server response (403)": ask one byte to read the server's message.
@@ -18,7 +19,7 @@ function serverMessage(url, status) {
 
 function openRanged(lib, url, onProgress) {
   const task = lib.getDocument({
-    url, withCredentials: true, rangeChunkSize: CHUNK, disableAutoFetch: true,
+    url, withCredentials: true, rangeChunkSize: CHUNK, disableAutoFetch: true, isEvalSupported: false,
   });
   task.onProgress = (p) => onProgress(p.loaded, p.total);
   return task.promise.catch((err) => {
@@ -54,7 +55,7 @@ async function openWhole(lib, url, onProgress) {
   const data = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) { data.set(p, at); at += p.length; }
-  return lib.getDocument({ data }).promise;
+  return lib.getDocument({ data, isEvalSupported: false }).promise;
 }
 
 export function openDocument(lib, url, confidential, onProgress) {
