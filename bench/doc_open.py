@@ -93,16 +93,28 @@ def bench_weak(server, pop, meeting_id: int, doc_id: int, title: str) -> dict:
             def first_page(conditions):
                 page = tablet(conditions)
                 row = page.locator("#panel-documents .doc-row", has_text=title)
-                trace = []
-                page.on("requestfinished", lambda r: trace.append(
-                    (round(time.perf_counter() - started, 2), r.url.split("/", 3)[-1][:60], r.headers.get("range", ""),
-                     (r.sizes() or {}).get("responseBodySize"))))
-                started = time.perf_counter()
+                trace, t0 = [], [0.0]
+
+                def log(kind, r, extra=""):
+                    trace.append((round(time.perf_counter() - t0[0], 2), kind, r.url.split("/", 3)[-1][:40],
+                                  r.headers.get("range", ""), extra))
+
+                page.on("request", lambda r: log("start", r))
+                page.on("requestfinished", lambda r: log("done", r, (r.sizes() or {}).get("responseBodySize")))
+                page.on("requestfailed", lambda r: log("failed", r, r.failure))
+                # What the progress bar said, and when (BENCH_TRACE only).
+                page.evaluate("""() => { window.__bar = []; const t0 = performance.now();
+                    new MutationObserver(() => { const p = document.querySelector('.doc-progress progress');
+                      if (p) window.__bar.push([Math.round(performance.now() - t0), p.value]); })
+                    .observe(document.getElementById('panel-documents'), {subtree: true, attributes: true}); }""")
+                t0[0] = time.perf_counter()
                 row.get_by_role("button", name="Xem").click()
                 expect(page.locator("#panel-documents .doc-pageno")).to_contain_text("Trang 1 /", timeout=120000)
                 expect(page.locator("#panel-documents .doc-progress")).to_be_hidden(timeout=120000)
-                seconds = time.perf_counter() - started
+                seconds = time.perf_counter() - t0[0]
                 if os.environ.get("BENCH_TRACE"):
+                    print("throttled" if conditions else "unthrottled", "progress bar (ms, bytes):",
+                          page.evaluate("window.__bar"), file=sys.stderr)
                     for line in trace:
                         print(*line, file=sys.stderr)
                 page.context.close()

@@ -29,7 +29,7 @@ from documents import page_images, storage, watermark
 CONFIDENTIAL_DPI = 150
 JPEG_QUALITY = 80
 # Bump when clean_pdf() changes, so cached copies are rebuilt.
-CLEAN_REVISION = 2
+CLEAN_REVISION = 3
 _SMALL = 8 * 1024  # objects up to this size (dictionaries, text content streams) go first
 
 _KEPT_ANNOTATIONS = {"/Link", "/Text", "/Popup", "/Highlight", "/Underline", "/Squiggly", "/StrikeOut",
@@ -132,37 +132,59 @@ def clean_pdf(data: bytes) -> bytes:
 
 
 def small_objects_first(data: bytes) -> bytes:
-    """The same objects, laid out for a weak link: small ones first, big streams after, in page order.
+    """The same objects, laid out so that a viewer on a weak link gets page 1 from the first bytes.
 
-    pdf.js reads the file from the start while fetching what it needs by range; before showing
-    anything it loads the first and the LAST page dictionary (pdf.js checkLastPage), so page
-    dictionaries spread between the page images cost one round trip and a 64 KB chunk each. Here
-    the catalog, page tree, every page dictionary and content stream come first (a few KB), then
-    each page's images in page order: the first bytes to arrive are page 1. Numbers and references
-    are unchanged; only the offsets in the (single) xref table move.
+    - The cross-reference table comes first, announced by a linearization dictionary: pdf.js (and
+      other linearization-aware readers) then read it from the start of the file instead of asking
+      for the end (one round trip less). `startxref` at the end still points to it for the others.
+    - Then every small object (catalog, page tree, all page dictionaries, content streams): pdf.js
+      loads the first and the LAST page dictionary before it shows anything (checkLastPage), so
+      page dictionaries spread between images would cost a round trip each.
+    - Then the big streams (page images) in page order: the next bytes are page 1's.
+    Object numbers and references are unchanged; no /Info, no /ID. The hint tables are not
+    written (pdf.js and poppler do not need them to read the file).
     """
     reader = PdfReader(io.BytesIO(data))
     bodies = []
-    for num, offset in sorted(reader.xref[0].items(), key=lambda item: item[1]):
+    for num, _offset in sorted(reader.xref[0].items(), key=lambda item: item[1]):
         buf = io.BytesIO()
         reader.get_object(num).write_to_stream(buf)
         bodies.append((num, buf.getvalue()))
     ordered = [b for b in bodies if len(b[1]) <= _SMALL] + [b for b in bodies if len(b[1]) > _SMALL]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = {}
+    first_page, root = reader.pages[0].indirect_reference.idnum, reader.trailer.raw_get("/Root").idnum
+    lin_num = max(num for num, _ in bodies) + 1
+    size = lin_num + 1
+
+    header = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
+
+    def lin(length: int, end_first: int, xref_at: int) -> bytes:
+        # Fixed-width numbers: the dictionary's size must not depend on the values it holds.
+        return (b"%d 0 obj\n<< /Linearized 1 /L %010d /H [ %010d %010d ] /O %d /E %010d /N %d /T %010d >>\nendobj\n"
+                % (lin_num, length, xref_at, 20 * size, first_page, end_first, len(reader.pages), xref_at))
+
+    xref_at = len(header) + len(lin(0, 0, 0))
+    xref_len = len(b"xref\n0 %d\n" % size) + 20 * size + len(b"trailer\n<< /Size %d /Root %d 0 R >>\n" % (size, root))
+    offsets, at = {lin_num: len(header)}, xref_at + xref_len
+    end_first = 0
     for num, body in ordered:
-        offsets[num] = out.tell()
-        out.write(b"%d 0 obj\n%s\nendobj\n" % (num, body))
-    size = max(offsets) + 1
-    xref_at = out.tell()
+        offsets[num] = at
+        at += len(b"%d 0 obj\n" % num) + len(body) + len(b"\nendobj\n")
+        if not end_first and len(body) > _SMALL:
+            end_first = at  # after page 1's first big stream
+    tail = b"startxref\n%d\n%%%%EOF\n" % xref_at
+    out = io.BytesIO()
+    out.write(header)
+    out.write(lin(at + len(tail), end_first or at, xref_at))
     out.write(b"xref\n0 %d\n0000000000 65535 f \n" % size)
     for num in range(1, size):
         out.write(b"%010d 00000 n \n" % offsets[num] if num in offsets else b"0000000000 65535 f \n")
-    # No /Info (metadata) and no /ID: nothing about the original file travels in the trailer.
-    out.write(b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-              % (size, reader.trailer.raw_get("/Root").idnum, xref_at))
-    return out.getvalue()
+    out.write(b"trailer\n<< /Size %d /Root %d 0 R >>\n" % (size, root))
+    for num, body in ordered:
+        out.write(b"%d 0 obj\n%s\nendobj\n" % (num, body))
+    out.write(tail)
+    result = out.getvalue()
+    assert len(result) == at + len(tail)
+    return result
 
 
 def clean_copy(sha256: str) -> Path:

@@ -141,14 +141,13 @@ function documentView(req) {
   return fromPack(req).then(function (hit) {
     if (!hit) return fetch(req);
     var range = req.headers.get("Range");
-    if (!range) {
+    if (!range || /^bytes=0-/.test(range.trim())) {  // an opening (the viewer starts at byte 0)
       fetch(req.url, { credentials: "same-origin", headers: { Range: "bytes=0-0" } }).then(function (r) {
         // Refused now, or turned Mật since the pack was made: drop the copy at once.
         if (!r.ok || r.headers.get("Accept-Ranges") !== "bytes") return dropEverywhere(req);
       }).catch(function () { /* offline: the pack's expiry is the limit */ });
-      return hit;
     }
-    return sliced(hit, range);
+    return range ? sliced(hit, range) : hit;
   }, function () { return fetch(req); });
 }
 

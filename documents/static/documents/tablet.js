@@ -230,12 +230,13 @@
       var url = "/documents/" + id + "/view?v=" + d.version;
       var loading = { id: id, version: d.version };
       s.loading = loading;
+      s.progressFor = loading;  // until page 1 is drawn: pdf.js is still fetching it after the document opens
       showProgress(0, d.size || 0);
       // Confidential copies are stamped per viewer, sent whole and never stored by the browser;
       // the others load in ranges so page 1 shows first (doc-loader.mjs).
       loading.promise = Promise.all([pdfjs(), loader()]).then(function (res) {
         return res[1].openDocument(res[0], url, d.confidential, function (loaded, total) {
-          if (s.loading === loading) showProgress(loaded, total || d.size || 0);
+          if (s.progressFor === loading) showProgress(loaded, total || d.size || 0);
         });
       }).then(function (pdf) {
         if (s.loading !== loading) return;  // another document was opened meanwhile
@@ -246,11 +247,12 @@
         ui.status.textContent = "";
         // Page 1 (or the presenter's page) first; thumbnails ask for the other pages afterwards.
         return go(Math.min(Math.max(1, s.wantPage), pdf.numPages), true).then(function () {
-          hideProgress(); renderThumbs(pdf);
+          if (s.progressFor === loading) hideProgress();
+          renderThumbs(pdf);
         });
       }).catch(function (err) {
         if (s.loading === loading) s.loading = null;
-        hideProgress();
+        if (s.progressFor === loading) hideProgress();
         ui.status.className = "error";
         ui.status.textContent = /import|module|Failed to fetch dynamically/i.test(String(err)) ? t("noViewer") : t("failed") + err.message;
       });
@@ -265,7 +267,7 @@
       progressText.textContent = t("loaded").replace("{loaded}", formatBytes(loaded))
         .replace("{total}", total > 0 ? formatBytes(total) : "…");
     }
-    function hideProgress() { progress.hidden = true; }
+    function hideProgress() { progress.hidden = true; s.progressFor = null; }
 
     function go(page, force) {
       if (!s.pdf) return Promise.resolve();
