@@ -89,3 +89,30 @@ def test_a_resolved_range_always_lies_inside_the_file(size, first, length):
         assert first >= size
     else:
         assert 0 <= start == first <= end < size and end - start <= length
+
+
+@pytest.mark.smoke
+def test_a_served_copy_puts_what_page_one_needs_first():
+    # What pdf.js reads before drawing page 1 (xref, page tree, every page dictionary, then page 1's
+    # picture) is at the start of the file, so the first pieces fetched are page 1.
+    import io
+    import re
+
+    from pypdf import PdfReader
+
+    from documents.served_copy import clean_pdf
+    from tests.documents_helpers import scanned_pdf
+
+    served = clean_pdf(scanned_pdf(5))
+    lin = re.match(rb"%PDF-1\.\d\n%[^\n]*\n(\d+) 0 obj\n<< /Linearized 1 /L (\d+) .*?>>\nendobj\n", served)
+    assert lin and int(lin[2]) == len(served)
+    xref_at = lin.end()
+    assert served[xref_at:xref_at + 4] == b"xref"
+    assert served.rstrip().endswith(b"startxref\n%d\n%%%%EOF" % xref_at)
+    reader = PdfReader(io.BytesIO(served))
+    offsets = reader.xref[0]
+    pages = [p.indirect_reference.idnum for p in reader.pages]
+    images = [next(iter(p["/Resources"]["/XObject"].values())).idnum for p in reader.pages]  # raw references
+    assert max(offsets[n] for n in pages) < 16 * 1024
+    assert [offsets[n] for n in images] == sorted(offsets[n] for n in images)
+    assert offsets[images[0]] < 16 * 1024
