@@ -103,12 +103,14 @@ def test_the_meeting_pack_is_prefetched_and_opens_page_one_offline_from_pieces(d
         const ask = async (range) => { const r = await fetch(url, {headers: {Range: range}});
             return [r.status, r.headers.get('Content-Range'), Array.from(new Uint8Array(await r.arrayBuffer())).join()]; };
         return {size: whole.length, head: Array.from(whole.slice(100, 200)).join(), tail: Array.from(whole.slice(-50)).join(),
-                a: await ask('bytes=100-199'), b: await ask('bytes=-50'), c: await ask('bytes=' + whole.length + '-')}; }""",
+                a: await ask('bytes=100-199'), b: await ask('bytes=-50'), c: await ask('bytes=' + whole.length + '-'),
+                d: await ask('bytes=9-2'), all: Array.from(whole).join().length}; }""",
                             f"/documents/{doc.pk}/view?v=1")
     size = answers["size"]
     assert answers["a"] == [206, f"bytes 100-199/{size}", answers["head"]]
     assert answers["b"] == [206, f"bytes {size - 50}-{size - 1}/{size}", answers["tail"]]
     assert answers["c"][:2] == [416, f"bytes */{size}"]
+    assert answers["d"][0] == 200 and len(answers["d"][2]) == answers["all"]  # not understood: the whole file
 
 
 def test_a_confidential_document_opens_as_pictures(daphne, personas, browser):

@@ -163,7 +163,9 @@ function sliced(response, range) {
   var m = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
   return response.blob().then(function (blob) {
     var size = blob.size, start, end;
-    if (!m || (m[1] === "" && m[2] === "")) return response;  // not understood: the whole file, as servers do
+    // Not understood (as documents/byte_ranges.py): the whole file, as servers do.
+    var whole = new Response(blob, { headers: response.headers });
+    if (!m || (m[1] === "" && m[2] === "") || (m[1] !== "" && m[2] !== "" && Number(m[2]) < Number(m[1]))) return whole;
     if (m[1] === "") { start = Math.max(0, size - Number(m[2])); end = size - 1; }
     else { start = Number(m[1]); end = m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1); }
     if (start >= size || end < start) {
