@@ -10,7 +10,7 @@ from audit.models import AuditEntry
 from documents import services
 from sessions import services as meeting_services
 from sessions.models import Meeting
-from tests.documents_helpers import embedded_page_images, make_pdf, page_texts
+from tests.documents_helpers import embedded_page_images, make_pdf, page_texts, store_as_is
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -123,11 +123,8 @@ def test_an_unknown_version_is_404(personas):
 @pytest.mark.parametrize("confidential", [False, True])
 def test_a_stored_file_that_cannot_be_read_gets_a_clear_refusal_not_a_500(personas, confidential):
     # A file stored before today's checks (written directly: uploads refuse it) that pypdf/PDFium cannot read.
-    from documents import storage
-    from documents.models import DocumentVersion
-
     doc = add_doc(personas, confidential=confidential)
     broken = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 9 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-    DocumentVersion.objects.filter(document=doc).update(sha256=storage.put(broken), size=len(broken))
+    store_as_is(doc, broken)
     r = client_for(personas.member).get(f"/documents/{doc.pk}/view")
     assert r.status_code == 409 and "tải lên lại" in r.json()["message"]

@@ -15,14 +15,18 @@ from documents import page_images, served_copy, services, watermark
 from documents.models import DocumentVersion
 from tests.conftest import session_cookie
 from tests.documents_helpers import (SECRET_WORDS, dangerous_objects, embedded_page_images, hostile_pdf, http_get,
-                                     page_texts, text_pdf)
+                                     page_texts, store_as_is, text_pdf)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def upload(personas, data: bytes, *, confidential: bool):
-    return services.document_upload(actor=personas.secretary, meeting=personas.meeting, data=data,
-                                    original_name="ho-so.pdf", title="Hồ sơ nhân sự", confidential=confidential)
+    """A document whose stored file is `data` exactly (uploads now strip scripts: serving must not rely on it)."""
+    pages = len(PdfReader(io.BytesIO(data)).pages)
+    doc = services.document_upload(actor=personas.secretary, meeting=personas.meeting, data=text_pdf(pages),
+                                   original_name="ho-so.pdf", title="Hồ sơ nhân sự", confidential=confidential)
+    store_as_is(doc, data)
+    return doc
 
 
 def all_text(data: bytes) -> str:

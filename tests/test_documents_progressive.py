@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from documents import services
 from tests.browser import TABLET, chromium
 from tests.conftest import session_cookie
-from tests.documents_helpers import scanned_pdf
+from tests.documents_helpers import scanned_pdf, store_as_is
 
 PDFJS = Path(__file__).resolve().parent.parent / "documents" / "static" / "documents" / "vendor" / "pdfjs" / "pdf.min.mjs"
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
@@ -131,15 +131,12 @@ def test_a_confidential_document_opens_as_pictures(daphne, personas, browser):
 
 
 def test_a_refusal_shows_the_servers_message(daphne, personas, browser):
-    from documents import storage
-    from documents.models import DocumentVersion
-
     broken = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 9 0 R >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
     def prepare():
         doc = services.document_upload(actor=personas.secretary, meeting=personas.meeting, data=scanned_pdf(1),
                                        original_name="a.pdf", title="Tệp hỏng")
-        DocumentVersion.objects.filter(document=doc).update(sha256=storage.put(broken), size=len(broken))
+        store_as_is(doc, broken)
 
     with ThreadPoolExecutor(1) as pool:
         pool.submit(prepare).result()
