@@ -51,7 +51,8 @@ def render_pages(sha256: str, dpi: int) -> list[Path]:
         return [folder / f"{n}.jpg" for n in range(1, int(done.read_text()) + 1)]
     folder.mkdir(parents=True, exist_ok=True)
     with PDFIUM_LOCK:
-        pdf = pdfium.PdfDocument(storage.path_for(sha256))
+        # Bytes, not a path: the store may be a bucket (read() works for every backend).
+        pdf = pdfium.PdfDocument(storage.read(sha256))
         try:
             count = len(pdf)
             for n in range(1, count + 1):
