@@ -1,5 +1,6 @@
 """Writes for meeting documents: uploads and versions, opening files (audited), leading, annotations."""
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
@@ -8,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from documents import storage, validation, watermark
+from documents import served_copy, storage, validation, watermark
 from documents.models import Annotation, Document, DocumentVersion, Presenting
 from sessions import policy
 from sessions.errors import Conflict, Forbidden, Invalid, NotFound
@@ -197,10 +198,17 @@ def document_delete(*, actor, document: Document) -> None:
 
 @dataclass(frozen=True)
 class ServedFile:
-    data: bytes
+    """Mật: `data` made for this viewer now. Otherwise: `path` of the cleaned copy shared by every viewer."""
     filename: str
     confidential: bool
     version: int
+    data: bytes | None = None
+    path: Path | None = None
+    etag: str = ""
+
+    @property
+    def size(self) -> int:
+        return len(self.data) if self.data is not None else self.path.stat().st_size
 
 
 def _role_label(user, meeting: Meeting) -> str:
@@ -215,10 +223,11 @@ def _role_label(user, meeting: Meeting) -> str:
 
 
 def document_open(*, actor, document: Document, version: int | None = None, download: bool = False,
-                  offline_pack: bool = False) -> ServedFile:
-    """The bytes a viewer gets (watermarked when confidential); every opening is audited.
+                  offline_pack: bool = False, audit: bool = True) -> ServedFile:
+    """What a viewer gets (see served_copy.py: never the stored bytes); every opening is audited.
 
-    The caller has checked that `actor` may see the document (selectors.document_for).
+    The caller has checked that `actor` may see the document (selectors.document_for). `audit`
+    is False only for the byte ranges that follow an opening (pdf.js loading a file in pieces).
     """
     from documents.selectors import version_of
 
@@ -232,17 +241,22 @@ def document_open(*, actor, document: Document, version: int | None = None, down
         now = timezone.localtime()
         text = watermark.watermark_text(name=display_name(actor), role=_role_label(actor, meeting),
                                         at=now.strftime("%H:%M %d/%m/%Y"))
-        data = watermark.watermark_pdf(storage.read(v.sha256), text)
-    else:
-        data = storage.read(v.sha256)
+    try:
+        if document.confidential:
+            served = {"data": served_copy.confidential_copy(v.sha256, text)}
+        else:
+            served = {"path": served_copy.clean_copy(v.sha256), "etag": f'"{v.sha256}-r{served_copy.CLEAN_REVISION}"'}
+    except served_copy.Unservable:
+        raise Conflict(_("Không mở được tệp này để xem; đề nghị thư ký tải lên lại bản PDF.")) from None
     details = {"version": v.number, "confidential": document.confidential}
     if offline_pack:
         details["offline_pack"] = True
-    audit_record(actor=actor, action="document.downloaded" if download else "document.viewed", meeting=meeting,
-                 target=document, data=details)
+    if audit:
+        audit_record(actor=actor, action="document.downloaded" if download else "document.viewed", meeting=meeting,
+                     target=document, data=details)
     safe = "".join(c if c.isalnum() or c in " -_." else "_" for c in document.title)[:80].strip() or "tai-lieu"
-    return ServedFile(data=data, filename=f"{safe}-v{v.number}.pdf", confidential=document.confidential,
-                      version=v.number)
+    return ServedFile(filename=f"{safe}-v{v.number}.pdf", confidential=document.confidential, version=v.number,
+                      **served)
 
 
 # --- leading a document ("follow the presenter") ----------------------------------------------

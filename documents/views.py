@@ -4,14 +4,15 @@ import functools
 from datetime import timedelta
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import FileResponse, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from documents import sanitize, selectors, services
+from documents import byte_ranges, sanitize, selectors, services
 from sessions import policy
 from sessions.errors import DomainError, Invalid
 from sessions.models import Device, Meeting
@@ -153,16 +154,48 @@ def _serve(request, document_id: int, *, download: bool) -> HttpResponse:
     document = selectors.document_for(request.user, document_id)
     # The offline pack stores a copy on the device: that is a download (refused for Mật, audited).
     offline_pack = request.GET.get("pack") == "1"
+    # Mật copies are made per request (the stamp names the minute), so they are always sent whole.
+    wanted = None if document.confidential else byte_ranges.parse(request.headers.get("Range"))
     served = services.document_open(actor=request.user, document=document, download=download or offline_pack,
-                                    version=_int_or_none(request.GET.get("v"), "v"), offline_pack=offline_pack)
-    response = HttpResponse(served.data, content_type="application/pdf")
+                                    version=_int_or_none(request.GET.get("v"), "v"), offline_pack=offline_pack,
+                                    audit=_is_opening(request, wanted))
+    if wanted is not None and request.headers.get("If-Range", served.etag) != served.etag:
+        wanted = None  # the client holds pieces of another file: send this one whole
+    try:
+        response = _file_response(served, wanted)
+    except byte_ranges.Unsatisfiable:
+        response = JsonResponse({"code": "range_not_satisfiable",
+                                 "message": _("Phần tệp được yêu cầu nằm ngoài tài liệu.")}, status=416)
+        response["Content-Range"] = f"bytes */{served.size}"
     response["Content-Disposition"] = content_disposition_header(download, served.filename)
     response["X-Document-Version"] = str(served.version)
     if served.confidential:
+        response["Accept-Ranges"] = "none"
         response["Cache-Control"] = "private, no-store, max-age=0"
         response["Pragma"] = "no-cache"
     else:
+        response["Accept-Ranges"] = "bytes"
+        response["ETag"] = served.etag
         response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _is_opening(request, wanted) -> bool:
+    # A reply that may contain byte 0 is an opening (audited); later pieces are not. An If-Range
+    # may turn any range into the whole file, so it counts as an opening too.
+    return wanted is None or wanted.may_include_first_byte or "If-Range" in request.headers
+
+
+def _file_response(served: services.ServedFile, wanted) -> HttpResponse:
+    if served.data is not None:
+        return HttpResponse(served.data, content_type="application/pdf")
+    if wanted is None:
+        return FileResponse(served.path.open("rb"), content_type="application/pdf")
+    start, end = byte_ranges.resolve(wanted, served.size)
+    with served.path.open("rb") as f:
+        f.seek(start)
+        response = HttpResponse(f.read(end - start + 1), content_type="application/pdf", status=206)
+    response["Content-Range"] = f"bytes {start}-{end}/{served.size}"
     return response
 
 
@@ -192,6 +225,10 @@ def service_worker(request):
     return response
 
 
+VIEWER_ASSETS = ["documents/tablet.js", "documents/doc-loader.mjs", "documents/offline-pack.mjs",
+                 "documents/vendor/pdfjs/pdf.min.mjs", "documents/vendor/pdfjs/pdf.worker.min.mjs"]
+
+
 @require_GET
 def offline_pack(request, meeting_id: int):
     """What a tablet may keep offline, and whether it must purge (checked on every contact)."""
@@ -210,11 +247,13 @@ def offline_pack(request, meeting_id: int):
     if meeting.status == Meeting.Status.CLOSED:
         return purge("meeting_closed")
     docs = [d for d in selectors.document_list(meeting, request.user) if not d["confidential"]]
+    # The viewer's own code too: a document in the pack is no use offline without pdf.js.
+    viewer = [static(path) for path in VIEWER_ASSETS]
     expires = timezone.now() + timedelta(days=settings.OFFLINE_PACK_DAYS)
     return JsonResponse({
         "purge": False, "meeting_id": meeting.pk, "expires_at": int(expires.timestamp() * 1000),
         "urls": [f"/meetings/{meeting.pk}/", f"/meetings/{meeting.pk}/documents.json"]
-                + [f"/documents/{d['id']}/view?v={d['version']}" for d in docs],
+                + viewer + [f"/documents/{d['id']}/view?v={d['version']}" for d in docs],
         "never": [d["id"] for d in selectors.document_list(meeting, request.user) if d["confidential"]],
     })
 

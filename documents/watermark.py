@@ -1,15 +1,18 @@
-"""Burn a viewer's name, role and time into every page of a PDF (not an overlay in the browser).
+"""Burn a viewer's name, role and time into the pixels of page images (not an overlay in the browser).
 
-One overlay page is rendered with WeasyPrint (DejaVu Sans embedded, so Vietnamese diacritics are
-exact and `pdftotext` reads the text back) per distinct page size, then merged onto each page
-with pypdf. The text sits in a top and bottom band and once diagonally across the page.
+One overlay page is laid out with WeasyPrint (DejaVu Sans, so Vietnamese diacritics are exact) per
+distinct page size, rendered by PDFium onto a transparent bitmap of the page image's size and
+alpha-composited onto it. The text sits in a top and bottom band and once diagonally across the
+page. Nothing of the stamp stays a separate layer: there is no content stream to delete.
 """
-import io
 from functools import lru_cache
 from html import escape
 
-from pypdf import PdfReader, PdfWriter, Transformation
+import pypdfium2 as pdfium
+from PIL import Image
 from weasyprint import HTML
+
+from documents.page_images import PDFIUM_LOCK
 
 _CSS = """
 @page {{ size: {w}pt {h}pt; margin: 0 }}
@@ -41,28 +44,29 @@ def watermark_text(*, name: str, role: str, at: str) -> str:
     return f"{name} · {role} · {at} · MẬT — không sao chép"
 
 
-def watermark_pdf(data: bytes, text: str) -> bytes:
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
-    for page in writer.pages:
-        box = page.mediabox
-        w, h = round(float(box.width), 2), round(float(box.height), 2)
-        rotation = page.get("/Rotate", 0) % 360
-        # Render the stamp upright as the reader sees the page, then turn it with the page.
-        upright = (h, w) if rotation in (90, 270) else (w, h)
-        stamp = PdfReader(io.BytesIO(_overlay(text, *upright))).pages[0]
-        ctm = _undo_rotation(rotation, w, h).translate(float(box.left), float(box.bottom))
-        page.merge_transformed_page(stamp, ctm, over=True)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+STAMP_RGB = (180, 0, 0)  # the colour of _CSS; only its opacity varies across the stamp
 
 
-def _undo_rotation(rotation: int, w: float, h: float) -> Transformation:
-    # /Rotate turns the page clockwise when displayed; turn the upright stamp the other way.
-    if rotation == 0:
-        return Transformation()
-    if rotation == 90:
-        return Transformation().rotate(90).translate(w, 0)
-    if rotation == 180:
-        return Transformation().rotate(180).translate(w, h)
-    return Transformation().rotate(270).translate(0, h)
+# A few entries only: each is a full-page mask (~2 MB at 150 dpi A4); the text changes every minute.
+@lru_cache(maxsize=8)
+def _stamp_mask(text: str, width_px: int, height_px: int, dpi: int) -> Image.Image:
+    """The stamp's opacity per pixel (L), laid out for a page image of this size."""
+    pt = 72 / dpi
+    data = _overlay(text, round(width_px * pt, 2), round(height_px * pt, 2))
+    with PDFIUM_LOCK:
+        pdf = pdfium.PdfDocument(data)
+        try:
+            page = pdf[0]
+            mask = page.render(scale=dpi / 72, fill_color=(0, 0, 0, 0)).to_pil().convert("RGBA").getchannel("A")
+            page.close()
+        finally:
+            pdf.close()
+    return mask if mask.size == (width_px, height_px) else mask.resize((width_px, height_px))
+
+
+def stamp(page: Image.Image, text: str, dpi: int) -> Image.Image:
+    """The page image with the watermark painted into its pixels (RGB)."""
+    out = page.convert("RGB")
+    # Painting one colour through the stamp's opacity is exactly alpha compositing the overlay.
+    out.paste(STAMP_RGB, (0, 0, out.width, out.height), _stamp_mask(text, out.width, out.height, dpi))
+    return out

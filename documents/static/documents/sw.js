@@ -51,14 +51,22 @@ function syncPack(meetingId) {
           var meta = new Response(JSON.stringify({ expires_at: body.expires_at, urls: body.urls }),
                                   { headers: { "Content-Type": "application/json" } });
           return cache.put(metaKey(meetingId), meta).then(function () {
-            return Promise.all(body.urls.map(function (url) {
-              // Documents are fetched as "pack" copies (audited as downloads, refused for Mật) and
-              // stored under the URL the tablet itself uses.
-              var source = /^\/documents\/\d+\/view/.test(url) ? url + (url.indexOf("?") < 0 ? "?" : "&") + "pack=1" : url;
-              return fetch(source, { credentials: "same-origin" }).then(function (r) {
-                if (cacheable(r)) return cache.put(url, r);
-              }).catch(function () {});
-            }));
+            // One download at a time, so a weak link still carries what the member opens now;
+            // a versioned document already in the pack is never fetched again (versions are immutable).
+            return body.urls.reduce(function (done, url) {
+              return done.then(function () {
+                var isDoc = /^\/documents\/\d+\/view\?v=\d+$/.test(url);
+                return (isDoc ? cache.match(url) : Promise.resolve(null)).then(function (have) {
+                  if (have) return;
+                  // Documents are fetched as "pack" copies (audited as downloads, refused for Mật) and
+                  // stored under the URL the tablet itself uses.
+                  var source = isDoc ? url + "&pack=1" : url;
+                  return fetch(source, { credentials: "same-origin" }).then(function (r) {
+                    if (cacheable(r)) return cache.put(url, r);
+                  });
+                }).catch(function () {});
+              });
+            }, Promise.resolve());
           }).then(function () {
             // Drop documents that are no longer listed (new version, now confidential, removed).
             return cache.keys().then(function (reqs) {
@@ -115,9 +123,56 @@ self.addEventListener("fetch", function (e) {
     }).catch(function () { return caches.match(req).then(function (r) { return r || Response.error(); }); }));
     return;
   }
-  if (/^\/meetings\/\d+\/$/.test(path) || /^\/meetings\/\d+\/documents\.json$/.test(path) || /^\/documents\/\d+\/view$/.test(path)) {
+  if (/^\/documents\/\d+\/view$/.test(path)) {
+    e.respondWith(documentView(req));
+    return;
+  }
+  if (/^\/meetings\/\d+\/$/.test(path) || /^\/meetings\/\d+\/documents\.json$/.test(path)) {
     e.respondWith(fetch(req).catch(function () {
       return fromPack(req).then(function (r) { return r || Response.error(); });
     }));
   }
 });
+
+// A document version in the pack is served from it first (it is the same file the server would
+// send), answering pdf.js' byte ranges from the stored copy; the server still hears of each
+// opening (a one-byte request, checked and audited) while online. Not in the pack: the network.
+function documentView(req) {
+  return fromPack(req).then(function (hit) {
+    if (!hit) return fetch(req);
+    var range = req.headers.get("Range");
+    if (!range || /^bytes=0-/.test(range.trim())) {  // an opening (the viewer starts at byte 0)
+      fetch(req.url, { credentials: "same-origin", headers: { Range: "bytes=0-0" } }).then(function (r) {
+        // Refused now, or turned Mật since the pack was made: drop the copy at once.
+        if (!r.ok || r.headers.get("Accept-Ranges") !== "bytes") return dropEverywhere(req);
+      }).catch(function () { /* offline: the pack's expiry is the limit */ });
+    }
+    return range ? sliced(hit, range) : hit;
+  }, function () { return fetch(req); });
+}
+
+function dropEverywhere(req) {
+  return caches.keys().then(function (names) {
+    return Promise.all(names.filter(function (n) { return n.indexOf(PACK_PREFIX) === 0; }).map(function (n) {
+      return caches.open(n).then(function (c) { return c.delete(req.url); });
+    }));
+  });
+}
+
+function sliced(response, range) {
+  var m = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
+  return response.blob().then(function (blob) {
+    var size = blob.size, start, end;
+    // Not understood (as documents/byte_ranges.py): the whole file, as servers do.
+    var whole = new Response(blob, { headers: response.headers });
+    if (!m || (m[1] === "" && m[2] === "") || (m[1] !== "" && m[2] !== "" && Number(m[2]) < Number(m[1]))) return whole;
+    if (m[1] === "") { start = Math.max(0, size - Number(m[2])); end = size - 1; }
+    else { start = Number(m[1]); end = m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1); }
+    if (start >= size || end < start) {
+      return new Response("", { status: 416, headers: { "Content-Range": "bytes */" + size } });
+    }
+    return new Response(blob.slice(start, end + 1), { status: 206, headers: {
+      "Content-Type": "application/pdf", "Content-Range": "bytes " + start + "-" + end + "/" + size,
+      "Content-Length": String(end - start + 1), "Accept-Ranges": "bytes" } });
+  });
+}

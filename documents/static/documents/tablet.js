@@ -20,7 +20,7 @@
       highlightHint: "Kéo trên trang để đánh dấu", remove: "Xóa", loading: "Đang tải tài liệu…",
       failed: "Không mở được tài liệu: ", noViewer: "Trình xem PDF chưa được cài (chạy bin/vendor-static).",
       offlineExpired: "Gói họp ngoại tuyến đã hết hạn và đã được xóa.", waiting: "Chờ người trình bày mở tài liệu.",
-      version: "phiên bản", pages: "trang",
+      version: "phiên bản", pages: "trang", loaded: "Đã tải {loaded} / {total}",
     },
     en: {
       title: "Documents", none: "No documents yet.", meeting: "General documents", open: "View", download: "Download",
@@ -34,7 +34,7 @@
       highlightHint: "Drag on the page to highlight", remove: "Delete", loading: "Loading document…",
       failed: "Could not open the document: ", noViewer: "The PDF viewer is not installed (run bin/vendor-static).",
       offlineExpired: "The offline meeting pack expired and was deleted.", waiting: "Waiting for the presenter.",
-      version: "version", pages: "pages",
+      version: "version", pages: "pages", loaded: "Loaded {loaded} of {total}",
     },
   };
   function t(k) { return TEXT[document.documentElement.lang === "en" ? "en" : "vi"][k]; }
@@ -44,7 +44,6 @@
     Object.keys(attrs || {}).forEach(function (k) {
       if (k === "text") n.textContent = attrs[k];
       else if (k === "onclick") n.addEventListener("click", attrs[k]);
-      else if (k === "style") { if (attrs[k]) n.style.cssText = attrs[k]; }  // CSSOM: the CSP refuses style attributes
       else if (attrs[k] !== false && attrs[k] != null) n.setAttribute(k, attrs[k] === true ? "" : attrs[k]);
     });
     (children || []).forEach(function (c) { if (c) n.appendChild(c); });
@@ -61,6 +60,17 @@
       });
     }
     return pdfjsPromise;
+  }
+
+  var loaderPromise = null;
+  function loader() {
+    if (!loaderPromise) loaderPromise = import(BASE + "doc-loader.mjs");
+    return loaderPromise;
+  }
+  function formatBytes(n) {
+    var lang = document.documentElement.lang === "en" ? "en" : "vi";
+    if (n >= 1048576) return (n / 1048576).toLocaleString(lang, { maximumFractionDigits: 1 }) + " MB";
+    return Math.max(0, Math.round(n / 1024)).toLocaleString(lang) + " KB";
   }
 
   function start(client) {
@@ -85,6 +95,7 @@
       pageLabelStyle = "font-size:2rem";
     }
 
+    var syncPack = function () {};
     var s = { docId: null, version: null, pdf: null, page: 1, zoom: 1, following: view !== "chair", leading: false,
               highlightMode: false, renderTask: null, knownVersions: {} };
 
@@ -131,11 +142,8 @@
 
     function refreshList() {
       return client.read("document.list", {}).then(function (r) {
-        var p = client.state.presenting, unseen = p && !docById(p.document_id);
         client.state.document_list = r.documents;
         renderList();
-        // A presentation that started with a document this page did not know yet: follow it now.
-        if (unseen && docById(p.document_id)) followPresenter();
         if (s.docId && docById(s.docId) && docById(s.docId).version !== s.version && !s.leading) open(s.docId, s.page);
       }).catch(showError);
     }
@@ -164,12 +172,13 @@
     var thumbs = el("div", { "class": "doc-thumbs", style: "display:flex;gap:.5rem;overflow-x:auto" });
     var notesBox = el("div", { "class": "doc-notes" });
     var viewerTitle = el("h3", { style: viewerTitleStyle || false });
+    var progressBar = el("progress", { "class": "doc-progress-bar", "aria-label": t("loading") });
+    var progressText = el("span", { "class": "doc-progress-text" });
+    var progress = el("div", { "class": "doc-progress", role: "status", hidden: true }, [progressBar, progressText]);
+    root.insertBefore(progress, ui.list);
     ui.viewer.appendChild(viewerTitle);
     ui.viewer.appendChild(toolbar);
-    var stage = el("div", { "class": "doc-stage", style: "overflow:auto;max-width:100%" }, [pageWrap]);
-    ui.viewer.appendChild(stage);
-    // The projector's page fills the stage the stylesheet gives it, whatever else is on screen.
-    if (view === "projector" && window.ResizeObserver) new ResizeObserver(function () { if (s.pdf) draw(); }).observe(stage);
+    ui.viewer.appendChild(el("div", { "class": "doc-stage", style: "overflow:auto;max-width:100%" }, [pageWrap]));
     if (view !== "projector") { ui.viewer.appendChild(thumbs); ui.viewer.appendChild(notesBox); }
 
     function renderToolbar() {
@@ -219,15 +228,16 @@
       if (s.loading && s.loading.id === id && s.loading.version === d.version) return s.loading.promise;
       ui.status.textContent = t("loading"); ui.status.className = "muted";
       var url = "/documents/" + id + "/view?v=" + d.version;
-      // Confidential copies are watermarked per viewer and must never be stored by the browser.
-      var opts = d.confidential ? { cache: "no-store", credentials: "same-origin" } : { credentials: "same-origin" };
       var loading = { id: id, version: d.version };
       s.loading = loading;
-      loading.promise = Promise.all([pdfjs(), fetch(url, opts)]).then(function (res) {
-        var lib = res[0], resp = res[1];
-        if (!resp.ok) return resp.json().then(function (b) { throw new Error(b.message || resp.status); });
-        // No eval: the page's CSP refuses it (pdf.js then draws glyphs without compiled paths).
-        return resp.arrayBuffer().then(function (buf) { return lib.getDocument({ data: buf, isEvalSupported: false }).promise; });
+      s.progressFor = loading;  // until page 1 is drawn: pdf.js is still fetching it after the document opens
+      showProgress(0, d.size || 0);
+      // Confidential copies are stamped per viewer, sent whole and never stored by the browser;
+      // the others load in ranges so page 1 shows first (doc-loader.mjs).
+      loading.promise = Promise.all([pdfjs(), loader()]).then(function (res) {
+        return res[1].openDocument(res[0], url, d.confidential, function (loaded, total) {
+          if (s.progressFor === loading) showProgress(loaded, total || d.size || 0);
+        });
       }).then(function (pdf) {
         if (s.loading !== loading) return;  // another document was opened meanwhile
         s.loading = null;
@@ -235,15 +245,29 @@
         viewerTitle.textContent = d.title + (d.confidential ? " — " + t("secret") : "");
         ui.viewer.hidden = false; if (view !== "tablet") ui.list.hidden = true;
         ui.status.textContent = "";
-        renderThumbs();
-        return go(Math.min(Math.max(1, s.wantPage), pdf.numPages), true);
+        // Page 1 (or the presenter's page) first; thumbnails ask for the other pages afterwards.
+        return go(Math.min(Math.max(1, s.wantPage), pdf.numPages), true).then(function () {
+          if (s.progressFor === loading) hideProgress();
+          renderThumbs(pdf);
+        });
       }).catch(function (err) {
         if (s.loading === loading) s.loading = null;
+        if (s.progressFor === loading) hideProgress();
         ui.status.className = "error";
         ui.status.textContent = /import|module|Failed to fetch dynamically/i.test(String(err)) ? t("noViewer") : t("failed") + err.message;
       });
       return loading.promise;
     }
+
+    // --- progress while a document opens (bytes, not pages: on a weak link that is what moves) --
+    function showProgress(loaded, total) {
+      progress.hidden = false;
+      if (total > 0) { progressBar.max = total; progressBar.value = Math.min(loaded, total); }
+      else progressBar.removeAttribute("value");
+      progressText.textContent = t("loaded").replace("{loaded}", formatBytes(loaded))
+        .replace("{total}", total > 0 ? formatBytes(total) : "…");
+    }
+    function hideProgress() { progress.hidden = true; s.progressFor = null; }
 
     function go(page, force) {
       if (!s.pdf) return Promise.resolve();
@@ -261,13 +285,9 @@
       pageLabel.textContent = t("page") + " " + s.page + " " + t("of") + " " + s.pdf.numPages;
       return s.pdf.getPage(s.page).then(function (pg) {
         var base = pg.getViewport({ scale: 1 });
-        var width = Math.min(root.clientWidth || 800, 1100) - 8;
+        var width = (view === "projector" ? window.innerWidth : Math.min(root.clientWidth || 800, 1100)) - 8;
         var scale = (width / base.width) * s.zoom;
-        if (view === "projector") {
-          var box = stage.getBoundingClientRect();
-          scale = box.height > 0 ? Math.min(box.width / base.width, box.height / base.height)
-                                 : Math.min(window.innerWidth / base.width, (window.innerHeight - 80) / base.height);
-        }
+        if (view === "projector") scale = Math.min(scale, (window.innerHeight - 80) / base.height);
         var vp = pg.getViewport({ scale: scale * (window.devicePixelRatio || 1) });
         canvas.width = vp.width; canvas.height = vp.height;
         canvas.style.width = vp.width / (window.devicePixelRatio || 1) + "px";
@@ -278,25 +298,26 @@
       });
     }
 
-    function renderThumbs() {
+    function renderThumbs(pdf) {
       thumbs.innerHTML = "";
       if (view === "projector") return;
-      for (var i = 1; i <= s.pdf.numPages; i++) {
+      var canvases = [];
+      for (var i = 1; i <= pdf.numPages; i++) {
         (function (n) {
           var c = el("canvas", { "class": "doc-thumb", "aria-label": t("page") + " " + n });
-          var b = el("button", { type: "button", "class": "btn", style: "padding:2px", onclick: function () { go(n); } }, [c]);
-          thumbs.appendChild(b);
-          // Thumbnails render one after another in idle time, so the current page comes first.
-          setTimeout(function () {
-            if (!s.pdf) return;
-            s.pdf.getPage(n).then(function (pg) {
-              var vp = pg.getViewport({ scale: 90 / pg.getViewport({ scale: 1 }).width });
-              c.width = vp.width; c.height = vp.height;
-              pg.render({ canvasContext: c.getContext("2d"), viewport: vp });
-            });
-          }, 50 * n);
+          thumbs.appendChild(el("button", { type: "button", "class": "btn", style: "padding:2px", onclick: function () { go(n); } }, [c]));
+          canvases.push(c);
         })(i);
       }
+      // One after another, so a weak link carries the page being read before the next thumbnail.
+      (function next(n) {
+        if (s.pdf !== pdf || n > pdf.numPages) return;
+        pdf.getPage(n).then(function (pg) {
+          var c = canvases[n - 1], vp = pg.getViewport({ scale: 90 / pg.getViewport({ scale: 1 }).width });
+          c.width = vp.width; c.height = vp.height;
+          return pg.render({ canvasContext: c.getContext("2d"), viewport: vp }).promise;
+        }).then(function () { next(n + 1); }, function () { next(n + 1); });
+      })(1);
     }
 
     // --- private annotations -----------------------------------------------------------------
@@ -317,7 +338,7 @@
     }
     function renderAnnotations() {
       layer.innerHTML = "";
-      layer.style.cssText = "position:absolute;left:0;top:0;width:100%;height:100%";  // CSSOM: allowed by the CSP
+      layer.setAttribute("style", "position:absolute;left:0;top:0;width:100%;height:100%");
       if (view === "projector") return;
       myNotes().forEach(function (a) {
         if (a.kind === "highlight" && a.rect) {
@@ -406,7 +427,7 @@
 
     client.onChange(function (state, keys) {
       if (keys.has("documents") || keys.has("document_list")) {
-        if (keys.has("documents")) refreshList(); else renderList();
+        if (keys.has("documents")) { refreshList(); syncPack(); } else renderList();
       }
       if (keys.has("presenting")) followPresenter();
       if (keys.has("current_item") || keys.has("agenda")) renderList();
@@ -414,28 +435,20 @@
     });
 
     renderList();
+    // Warm the viewer (pdf.js and its worker) while the member looks at the agenda, so that opening
+    // a document on a weak link only waits for the document.
+    if (view !== "projector") setTimeout(function () {
+      Promise.all([pdfjs(), loader()]).then(function (res) {
+        return fetch(res[0].GlobalWorkerOptions.workerSrc, { credentials: "same-origin" });
+      }).catch(function () {});
+    }, 1500);
     if (client.state.presenting) { s.following = view !== "chair"; followPresenter(); }
-    if (view !== "projector") registerOffline(meetingId);
-  }
-
-  // --- offline meeting pack --------------------------------------------------------------------
-  function registerOffline(meetingId) {
-    if (!("serviceWorker" in navigator) || !meetingId) return;
-    navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function (reg) {
-      var sw = reg.active || reg.waiting || reg.installing;
-      function send() {
-        var target = navigator.serviceWorker.controller || reg.active;
-        if (target) target.postMessage({ type: "pack.sync", meetingId: meetingId });
-      }
-      if (reg.active) send(); else if (sw) sw.addEventListener("statechange", function () { if (sw.state === "activated") send(); });
-      window.addEventListener("online", send);
-    }).catch(function () { /* offline pack is a convenience; the live meeting works without it */ });
-    navigator.serviceWorker.addEventListener("message", function (e) {
-      if (e.data && e.data.type === "pack.purged" && e.data.reason === "expired") {
-        var p = document.getElementById("panel-documents");
-        if (p) p.insertBefore(el("p", { "class": "error", text: t("offlineExpired") }), p.firstChild);
-      }
-    });
+    if (view !== "projector") {
+      // The pack (documents/offline-pack.mjs, sw.js) is prefetched now and again when documents change.
+      import(BASE + "offline-pack.mjs").then(function (m) {
+        syncPack = m.registerOffline(meetingId, t("offlineExpired"));
+      }).catch(function () {});
+    }
   }
 
   if (window.meetingClient) start(window.meetingClient);
