@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.servers import free_port
+from tests.servers import free_port, terminate
 
 KEY, SECRET = "meetingroom-test", "meetingroom-test-secret"
 
@@ -65,9 +65,4 @@ class SeaweedS3:
         return [o["Key"] for o in listing.get("Contents", [])]
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        terminate(self.proc)

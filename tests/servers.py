@@ -20,6 +20,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def terminate(proc: subprocess.Popen | None, timeout: float = 10) -> None:
+    """Ask a child process to stop; kill it if it has not within `timeout`."""
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout)
+
+
 def server_env(**extra) -> dict:
     """Environment that points a child process at the same (test) database and Redis."""
     env = dict(os.environ)
@@ -84,12 +95,7 @@ class DaphneServer:
             self.proc.wait(10)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        terminate(self.proc)
 
 
 class RedisServer:
