@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import pikepdf
 import pikepdf.settings
 from django.utils.translation import gettext as _
-from pikepdf import Array, Dictionary, Name, Stream
+from pikepdf import Array, Dictionary, Stream
 
 from documents.decode import Bomb, decoded_size, image_pixels
 from sessions.errors import Invalid

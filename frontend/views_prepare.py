@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from documents.selectors import document_list
+from sessions import agenda as agenda_edits
 from sessions import policy, services
 from sessions.errors import DomainError
 from sessions.models import AgendaItem, Meeting, MeetingGuest, Membership
@@ -227,7 +228,7 @@ def item_add(request, meeting_id: int):
         return _fail(request, meeting, "item", _first_error(form), form=form)
     data = _item_fields(form)
     parent_id = data.pop("parent")
-    return _run(request, meeting, "item", lambda: services.agenda_item_add(
+    return _run(request, meeting, "item", lambda: agenda_edits.agenda_item_add(
         actor=request.user, meeting=meeting, parent_id=parent_id, **data), form)
 
 
@@ -245,7 +246,7 @@ def item_edit(request, meeting_id: int, item_id: int):
         return _fail(request, meeting, f"item-{item.pk}",
                      _("Muốn chuyển mục sang mục cha khác, hãy xóa rồi thêm lại."))
     return _run(request, meeting, f"item-{item.pk}",
-                lambda: services.agenda_item_update(actor=request.user, item=item, **data))
+                lambda: agenda_edits.agenda_item_update(actor=request.user, item=item, **data))
 
 
 @require_POST
@@ -257,7 +258,7 @@ def item_move(request, meeting_id: int, item_id: int):
     if not form.is_valid():
         return _fail(request, meeting, f"item-{item.pk}", _("Chỉ có thể chuyển lên hoặc xuống một bậc."))
     return _run(request, meeting, f"item-{item.pk}",
-                lambda: services.agenda_item_move(actor=request.user, item=item, delta=form.cleaned_data["delta"]))
+                lambda: agenda_edits.agenda_item_move(actor=request.user, item=item, delta=form.cleaned_data["delta"]))
 
 
 @require_POST
@@ -265,7 +266,7 @@ def item_move(request, meeting_id: int, item_id: int):
 def item_delete(request, meeting_id: int, item_id: int):
     meeting = _meeting(request, meeting_id)
     item = _item(meeting, item_id)
-    return _run(request, meeting, f"item-{item.pk}", lambda: services.agenda_item_delete(actor=request.user, item=item))
+    return _run(request, meeting, f"item-{item.pk}", lambda: agenda_edits.agenda_item_delete(actor=request.user, item=item))
 
 
 @require_POST

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from sessions import services
+from sessions import agenda, services
 from sessions.models import Committee, Meeting, Membership
 
 COMMITTEE = "Đảng ủy phường Hòa Bình"
@@ -90,7 +90,7 @@ def seed(password: str) -> tuple[Committee, Meeting, bool]:
         chair=chair, secretary=secretary,
     )
     for title, presenter, minutes, confidential in AGENDA:
-        services.agenda_item_add(actor=secretary, meeting=meeting, title=title, presenter=users[presenter],
+        agenda.agenda_item_add(actor=secretary, meeting=meeting, title=title, presenter=users[presenter],
                                  planned_minutes=minutes, confidential=confidential)
     services.meeting_invite_guest(actor=secretary, meeting=meeting, user=guest)
     services.meeting_publish(actor=secretary, meeting=meeting)

@@ -3,6 +3,7 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from sessions import agenda
 from sessions import services
 
 PASSWORD = "mat-khau-thu-nghiem"
@@ -19,7 +20,7 @@ def make_meeting(committee, secretary, *, chair=None, items=3, publish=True, rem
         remote_allowed=remote_allowed, chair=chair, secretary=secretary,
     )
     for i in range(1, items + 1):
-        services.agenda_item_add(actor=secretary, meeting=meeting, title=f"Nội dung {i}", planned_minutes=10)
+        agenda.agenda_item_add(actor=secretary, meeting=meeting, title=f"Nội dung {i}", planned_minutes=10)
     if publish:
         services.meeting_publish(actor=secretary, meeting=meeting)
     meeting.refresh_from_db()

@@ -5,7 +5,7 @@ from django.test import Client
 
 from audit.models import AuditEntry
 from audit.services import audit_verify
-from sessions import services as ss
+from sessions import agenda
 from sessions.models import MeetingGuest
 
 pytestmark = pytest.mark.django_db
@@ -18,13 +18,13 @@ def _entries(prefix: str) -> list[AuditEntry]:
 @pytest.mark.smoke
 def test_agenda_edits_are_audited_with_old_and_new_values(personas):
     p = personas
-    item = ss.agenda_item_add(actor=p.secretary, meeting=p.meeting, title="Bầu bổ sung cấp ủy",
+    item = agenda.agenda_item_add(actor=p.secretary, meeting=p.meeting, title="Bầu bổ sung cấp ủy",
                               description="Nhân sự", confidential=True)
-    ss.agenda_item_update(actor=p.secretary, item=item, title="Giới thiệu nhân sự", confidential=False)
-    ss.agenda_item_update(actor=p.secretary, item=item, title="Giới thiệu nhân sự")  # no change: no entry
-    ss.agenda_item_move(actor=p.secretary, item=item, delta=-1)
+    agenda.agenda_item_update(actor=p.secretary, item=item, title="Giới thiệu nhân sự", confidential=False)
+    agenda.agenda_item_update(actor=p.secretary, item=item, title="Giới thiệu nhân sự")  # no change: no entry
+    agenda.agenda_item_move(actor=p.secretary, item=item, delta=-1)
     item_id = item.pk
-    ss.agenda_item_delete(actor=p.secretary, item=item)
+    agenda.agenda_item_delete(actor=p.secretary, item=item)
 
     added, updated, moved, deleted = [e for e in _entries("agenda.") if e.data["item_id"] == item_id]
     assert added.action == "agenda.item_added" and added.data["new"]["confidential"] is True

@@ -5,7 +5,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from documents import services
-from sessions import services as meeting_services
+from sessions import agenda
 from sessions.snapshot import build_snapshot, shared_part
 from tests.conftest import session_cookie
 from tests.documents_helpers import make_pdf
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def doc(personas, settings, tmp_path):
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     item = personas.meeting.agenda_items.order_by("position").first()
-    meeting_services.agenda_item_update(actor=personas.secretary, item=item, presenter=personas.members[1])
+    agenda.agenda_item_update(actor=personas.secretary, item=item, presenter=personas.members[1])
     return services.document_upload(actor=personas.secretary, meeting=personas.meeting, data=make_pdf(5),
                                     original_name="to-trinh.pdf", agenda_item_id=item.pk)
 

@@ -5,6 +5,7 @@ from playwright.sync_api import expect
 from weasyprint import HTML
 
 from documents import services as document_services
+from sessions import agenda
 from sessions import services as session_services
 from tests.browser import chromium, screenshot, serious_accessibility_violations, signed_in_page
 from tests.test_voting_services import open_poll, start_meeting, vote
@@ -91,7 +92,7 @@ CANDIDATES = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Ph
 def test_the_result_and_the_presented_page_fit_the_projector(daphne, personas, browser, viewport, kind):
     p = personas
     start_meeting(p)
-    session_services.agenda_item_update(
+    agenda.agenda_item_update(
         actor=p.secretary, item=p.meeting.current_item,
         title="Thảo luận, cho ý kiến vào dự thảo Báo cáo chính trị trình Đại hội Đảng bộ phường nhiệm kỳ 2025–2030")
     session_services.speaker_request(actor=p.members[0], meeting=p.meeting)

@@ -4,6 +4,7 @@ import json
 import pytest
 from channels.db import database_sync_to_async as sync_to_async
 
+from sessions import agenda
 from sessions import services as ss
 from sessions.events import apply_event
 from sessions.models import MeetingGuest
@@ -21,7 +22,7 @@ SECRETS = ["Kỷ luật đồng chí Trưởng ban", "Hồ sơ kỷ luật kèm 
 def _prepare(p):
     guest = make_user("khach", "Khách Mời")
     MeetingGuest.objects.create(meeting=p.meeting, user=guest)
-    ss.agenda_item_add(actor=p.secretary, meeting=p.meeting, title=SECRETS[0], description=SECRETS[1],
+    agenda.agenda_item_add(actor=p.secretary, meeting=p.meeting, title=SECRETS[0], description=SECRETS[1],
                        confidential=True)
     ss.attendance_set(actor=p.secretary, meeting=p.meeting, user_id=p.members[2].pk, status="excused",
                       reason=SECRETS[2])
@@ -41,7 +42,7 @@ async def test_the_it_admin_sees_no_confidential_titles_on_the_socket_either(dap
     await sync_to_async(Membership.objects.create)(committee=p.committee, user=admin, is_admin=True,
                                                    is_voting_member=False)
     sock = await MeetingSocket.connect(daphne, await sync_to_async(session_cookie)(admin), p.meeting.pk)
-    await sync_to_async(ss.agenda_item_add)(actor=p.secretary, meeting=p.meeting, title=SECRETS[4], confidential=True)
+    await sync_to_async(agenda.agenda_item_add)(actor=p.secretary, meeting=p.meeting, title=SECRETS[4], confidential=True)
     await sock.wait_seq(await sync_to_async(lambda: type(p.meeting).objects.get(pk=p.meeting.pk).last_seq)())
     text = json.dumps(sock.frames, ensure_ascii=False)
     assert SECRETS[0] not in text and SECRETS[1] not in text and SECRETS[4] not in text
@@ -55,7 +56,7 @@ async def test_a_guest_sees_no_confidential_titles_reasons_or_draft_candidates(d
     member = await MeetingSocket.connect(daphne, await sync_to_async(session_cookie)(p.member), p.meeting.pk)
     start = guest_sock.state
     # Events after connecting carry the same kinds of secrets.
-    await sync_to_async(ss.agenda_item_add)(actor=p.secretary, meeting=p.meeting, title=SECRETS[4], confidential=True)
+    await sync_to_async(agenda.agenda_item_add)(actor=p.secretary, meeting=p.meeting, title=SECRETS[4], confidential=True)
     draft = await sync_to_async(vs.poll_create)(actor=p.chair, meeting=p.meeting, agenda_item_id=item.pk,
                                                 title="Giới thiệu nhân sự", kind="approval", candidates=[SECRETS[5]])
     await sync_to_async(ss.attendance_set)(actor=p.secretary, meeting=p.meeting, user_id=p.members[1].pk,

@@ -207,11 +207,11 @@ def test_the_pdf_a_variant_is_the_archived_one(personas, tmp_path):
 
 
 def test_an_item_added_after_the_draft_started_gets_its_own_section_once(personas):
-    from sessions import services as ss
     from minutes.selectors import draft_texts
+    from sessions import agenda
 
     first = ms.minutes_open(actor=personas.secretary, meeting=personas.meeting)
-    item = ss.agenda_item_add(actor=personas.secretary, meeting=personas.meeting, title="Công tác phát triển đảng viên")
+    item = agenda.agenda_item_add(actor=personas.secretary, meeting=personas.meeting, title="Công tác phát triển đảng viên")
     ms.minutes_open(actor=personas.secretary, meeting=personas.meeting)
     again = ms.minutes_open(actor=personas.chair, meeting=personas.meeting)
     keys = [s["key"] for s in again.sections]

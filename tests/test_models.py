@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
+from sessions import agenda
 from sessions import services
 from sessions.errors import Invalid
 from sessions.models import AgendaItem, Attendance, Committee, Membership
@@ -13,9 +14,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.smoke]
 
 def test_agenda_nests_only_one_level(personas):
     top = AgendaItem.objects.filter(meeting=personas.meeting).first()
-    child = services.agenda_item_add(actor=personas.secretary, meeting=personas.meeting, title="Mục con", parent_id=top.pk)
+    child = agenda.agenda_item_add(actor=personas.secretary, meeting=personas.meeting, title="Mục con", parent_id=top.pk)
     with pytest.raises(Invalid):
-        services.agenda_item_add(actor=personas.secretary, meeting=personas.meeting, title="Cháu", parent_id=child.pk)
+        agenda.agenda_item_add(actor=personas.secretary, meeting=personas.meeting, title="Cháu", parent_id=child.pk)
     assert child.parent_id == top.pk
 
 
@@ -25,7 +26,7 @@ def test_agenda_parent_must_belong_to_the_same_meeting(personas):
     other = make_meeting(personas.committee, personas.secretary)
     foreign_parent = other.agenda_items.first()
     with pytest.raises(Invalid):
-        services.agenda_item_add(actor=personas.secretary, meeting=personas.meeting, title="X", parent_id=foreign_parent.pk)
+        agenda.agenda_item_add(actor=personas.secretary, meeting=personas.meeting, title="X", parent_id=foreign_parent.pk)
 
 
 def test_it_rejects_a_quorum_fraction_above_one():

@@ -10,7 +10,7 @@ from tests.conftest import session_cookie
 from tests.servers import ROOT
 from tests.test_realtime_scaled import _append_unpublished_event
 from tests.test_voting_services import start_meeting
-from tests.wsclient import MeetingSocket, meeting_last_seq
+from tests.wsclient import MeetingSocket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.smoke]
 

@@ -8,6 +8,7 @@ from channels.db import database_sync_to_async as sync_to_async
 from django.db import transaction
 from django.db.models import F
 
+from sessions import agenda
 from sessions import services
 from sessions.models import Attendance, Event, Meeting
 from sessions.snapshot import shared_part
@@ -62,7 +63,7 @@ async def test_service_writes_in_another_process_reach_tablets_through_redis(two
     def change_everything():
         m = Meeting.objects.get(pk=personas.meeting.pk)
         services.meeting_update(actor=personas.secretary, meeting=m, place="Hội trường mới")
-        services.agenda_item_add(actor=personas.secretary, meeting=m, title="Nội dung bổ sung", planned_minutes=5)
+        agenda.agenda_item_add(actor=personas.secretary, meeting=m, title="Nội dung bổ sung", planned_minutes=5)
         guest = make_user("khach", "Khách Mời Mới")
         services.meeting_invite_guest(actor=personas.secretary, meeting=m, user=guest)
         services.meeting_open(actor=personas.chair, meeting=m)
