@@ -44,6 +44,7 @@
     Object.keys(attrs || {}).forEach(function (k) {
       if (k === "text") n.textContent = attrs[k];
       else if (k === "onclick") n.addEventListener("click", attrs[k]);
+      else if (k === "style") { if (attrs[k]) n.style.cssText = attrs[k]; }  // CSSOM: the CSP refuses style attributes
       else if (attrs[k] !== false && attrs[k] != null) n.setAttribute(k, attrs[k] === true ? "" : attrs[k]);
     });
     (children || []).forEach(function (c) { if (c) n.appendChild(c); });
@@ -142,8 +143,11 @@
 
     function refreshList() {
       return client.read("document.list", {}).then(function (r) {
+        var p = client.state.presenting, unseen = p && !docById(p.document_id);
         client.state.document_list = r.documents;
         renderList();
+        // A presentation that started with a document this page did not know yet: follow it now.
+        if (unseen && docById(p.document_id)) followPresenter();
         if (s.docId && docById(s.docId) && docById(s.docId).version !== s.version && !s.leading) open(s.docId, s.page);
       }).catch(showError);
     }
@@ -178,7 +182,10 @@
     root.insertBefore(progress, ui.list);
     ui.viewer.appendChild(viewerTitle);
     ui.viewer.appendChild(toolbar);
-    ui.viewer.appendChild(el("div", { "class": "doc-stage", style: "overflow:auto;max-width:100%" }, [pageWrap]));
+    var stage = el("div", { "class": "doc-stage", style: "overflow:auto;max-width:100%" }, [pageWrap]);
+    ui.viewer.appendChild(stage);
+    // The projector's page fills the stage the stylesheet gives it, whatever else is on screen.
+    if (view === "projector" && window.ResizeObserver) new ResizeObserver(function () { if (s.pdf) draw(); }).observe(stage);
     if (view !== "projector") { ui.viewer.appendChild(thumbs); ui.viewer.appendChild(notesBox); }
 
     function renderToolbar() {
@@ -285,9 +292,13 @@
       pageLabel.textContent = t("page") + " " + s.page + " " + t("of") + " " + s.pdf.numPages;
       return s.pdf.getPage(s.page).then(function (pg) {
         var base = pg.getViewport({ scale: 1 });
-        var width = (view === "projector" ? window.innerWidth : Math.min(root.clientWidth || 800, 1100)) - 8;
+        var width = Math.min(root.clientWidth || 800, 1100) - 8;
         var scale = (width / base.width) * s.zoom;
-        if (view === "projector") scale = Math.min(scale, (window.innerHeight - 80) / base.height);
+        if (view === "projector") {
+          var box = stage.getBoundingClientRect();
+          scale = box.height > 0 ? Math.min(box.width / base.width, box.height / base.height)
+                                 : Math.min(window.innerWidth / base.width, (window.innerHeight - 80) / base.height);
+        }
         var vp = pg.getViewport({ scale: scale * (window.devicePixelRatio || 1) });
         canvas.width = vp.width; canvas.height = vp.height;
         canvas.style.width = vp.width / (window.devicePixelRatio || 1) + "px";
@@ -338,7 +349,7 @@
     }
     function renderAnnotations() {
       layer.innerHTML = "";
-      layer.setAttribute("style", "position:absolute;left:0;top:0;width:100%;height:100%");
+      layer.style.cssText = "position:absolute;left:0;top:0;width:100%;height:100%";  // CSSOM: allowed by the CSP
       if (view === "projector") return;
       myNotes().forEach(function (a) {
         if (a.kind === "highlight" && a.rect) {
