@@ -33,7 +33,8 @@ REQUIRED = ("code", "name")
 # Chức vụ → (title, voting member, committee chair). A probationary member (đảng viên dự bị) has
 # every right but voting, standing and electing (Điều lệ Đảng, điều 5).
 ROLES = {"bí thư": ("Bí thư", True, True), "phó bí thư": ("Phó Bí thư", True, False),
-         "ủy viên": ("Ủy viên", True, False), "đảng viên": ("", True, False), "dự bị": ("Đảng viên dự bị", False, False)}
+         "ủy viên": ("Ủy viên", True, False), "đảng viên": ("", True, False),
+         "dự bị": ("Đảng viên dự bị", False, False)}
 _CODE = re.compile(r"^[A-Za-z0-9.\-/]{1,32}$")
 
 

@@ -18,9 +18,9 @@ from audit.services import audit_record
 from sessions import selectors as session_selectors
 from sessions.errors import Conflict, DomainError, Invalid, NotFound
 from sessions.events import emit
-from sessions.models import AgendaItem, Attendance, Meeting, Membership
+from sessions.models import Attendance, Meeting, Membership
 from sessions.quorum import MemberStanding
-from voting import ballot_crypto, rules, secret_tally, turnout
+from voting import ballot_crypto, definition, rules, secret_tally, turnout
 from voting.models import Ballot, Poll, Tally, VoterRecord
 
 P = Poll.Status
@@ -72,76 +72,13 @@ def _require_meeting_running(meeting: Meeting) -> None:
 
 # --- creating and running -------------------------------------------------------------------
 
-# The fields a poll is created with and may change while it is a draft.
-POLL_FIELDS = ("agenda_item_id", "title", "kind", "candidates", "seats", "secret", "analog", "base", "threshold")
-# Defaults that depend on the kind: re-applied when an edit changes the kind without giving them.
-_KIND_DEFAULTED = ("seats", "secret", "base", "threshold")
-
-
-def _validated(meeting: Meeting, *, agenda_item_id: int, title: str, kind: str = Poll.Kind.MOTION,
-               candidates: list[str] | None = None, seats: int | None = None, secret: bool | None = None,
-               analog: bool = False, base: str | None = None, threshold: str | None = None) -> dict:
-    """Check a poll's definition and fill its defaults; the same code for creating and editing.
-
-    Returns the model field values (agenda_item, title, kind, candidates, seats, secret, analog,
-    base, threshold).
-    """
-    if meeting.status == Meeting.Status.CLOSED:
-        raise Conflict(_("Cuộc họp đã kết thúc."))
-    item = AgendaItem.objects.filter(pk=agenda_item_id, meeting=meeting).first()
-    if item is None:
-        raise Invalid(_("Nội dung không thuộc chương trình của cuộc họp này."), field="agenda_item_id")
-    title = (title or "").strip()
-    if not title:
-        raise Invalid(_("Cần nhập nội dung biểu quyết."), field="title")
-    if kind not in Poll.Kind.values:
-        raise Invalid(_("Loại biểu quyết không hợp lệ."), field="kind")
-    if seats is not None and (not isinstance(seats, int) or isinstance(seats, bool)):
-        raise Invalid(_("Số lượng cần bầu phải là số nguyên."), field="seats")
-    committee = meeting.committee
-    candidates = [c.strip() for c in (candidates or []) if isinstance(c, str) and c.strip()]
-    if kind in (Poll.Kind.ELECTION, Poll.Kind.APPROVAL):
-        if len(candidates) < 1:
-            raise Invalid(_("Cần ít nhất một ứng cử viên."), field="candidates")
-        if len(set(candidates)) != len(candidates):
-            raise Invalid(_("Tên ứng cử viên bị trùng."), field="candidates")
-        if seats is None:
-            # Approval: by default every candidate is decided on their own.
-            seats = 1 if kind == Poll.Kind.ELECTION else len(candidates)
-        if not 1 <= seats <= len(candidates):
-            raise Invalid(_("Số lượng cần bầu phải từ 1 đến số ứng cử viên."), field="seats")
-    else:
-        candidates, seats = [], 1
-    if kind == Poll.Kind.ELECTION:
-        base = rules.VOTES_CAST
-        threshold = threshold or rules.MORE_THAN_HALF
-    else:
-        # Motions and approve/reject per candidate: the committee's rule (Party default: more
-        # than half of all members convened).
-        default = committee.default_majority_base
-        if kind != Poll.Kind.MOTION and default in rules.MOTION_ONLY_BASES:
-            default = rules.ALL_MEMBERS  # a candidate's answers are not "for/against a motion"
-        base = base or default
-        threshold = threshold or committee.default_threshold
-    if base not in rules.BASES:
-        raise Invalid(_("Cơ sở tính tỷ lệ không hợp lệ."), field="base")
-    if base in rules.MOTION_ONLY_BASES and kind != Poll.Kind.MOTION:
-        raise Invalid(_("Cơ sở “phiếu tán thành và không tán thành” chỉ dùng cho biểu quyết một vấn đề."),
-                      field="base")
-    if threshold not in rules.THRESHOLDS:
-        raise Invalid(_("Ngưỡng thông qua không hợp lệ."), field="threshold")
-    if secret is None:
-        secret = kind != Poll.Kind.MOTION  # personnel matters are secret by default
-    return {"agenda_item": item, "title": title[:500], "kind": kind, "candidates": candidates, "seats": seats,
-            "secret": bool(secret), "analog": bool(analog), "base": base, "threshold": threshold}
-
-
 @transaction.atomic
 def poll_create(*, actor, meeting: Meeting, agenda_item_id: int, title: str, kind: str = Poll.Kind.MOTION,
                 candidates: list[str] | None = None, seats: int | None = None, secret: bool | None = None,
                 analog: bool = False, base: str | None = None, threshold: str | None = None) -> Poll:
-    values = _validated(meeting, agenda_item_id=agenda_item_id, title=title, kind=kind, candidates=candidates,
-                        seats=seats, secret=secret, analog=analog, base=base, threshold=threshold)
+    values = definition.validated(meeting, agenda_item_id=agenda_item_id, title=title, kind=kind,
+                                  candidates=candidates, seats=seats, secret=secret, analog=analog, base=base,
+                                  threshold=threshold)
     poll = Poll.objects.create(meeting=meeting, created_by=actor, **values)
     poll.meeting = meeting
     _poll_changed(poll, "poll.created", actor)
@@ -163,7 +100,7 @@ def poll_update(*, actor, meeting: Meeting, poll_id: int, **fields) -> Poll:
     Changing the kind re-applies that kind's defaults to seats, secret, base and threshold unless
     they are given too (an election edited into a motion does not stay secret by accident).
     """
-    unknown = set(fields) - set(POLL_FIELDS)
+    unknown = set(fields) - set(definition.POLL_FIELDS)
     if unknown:
         raise Invalid(_("Trường không được phép: %(f)s") % {"f": ", ".join(sorted(unknown))}, field=min(unknown))
     poll = _locked_poll(meeting, poll_id)
@@ -172,17 +109,17 @@ def poll_update(*, actor, meeting: Meeting, poll_id: int, **fields) -> Poll:
     before = _definition(poll)
     merged = {**before, **fields}
     if merged["kind"] != before["kind"]:
-        for name in _KIND_DEFAULTED:
+        for name in definition.KIND_DEFAULTED:
             if name not in fields:
                 merged[name] = None
     elif (poll.kind == Poll.Kind.APPROVAL and "seats" not in fields
           and before["seats"] == len(before["candidates"])):
         merged["seats"] = None  # "every candidate on their own" keeps that meaning when candidates change
-    values = _validated(meeting, **merged)
+    values = definition.validated(meeting, **merged)
     for name, value in values.items():
         setattr(poll, name, value)
     after = _definition(poll)
-    changed = {k: {"from": before[k], "to": after[k]} for k in POLL_FIELDS if before[k] != after[k]}
+    changed = {k: {"from": before[k], "to": after[k]} for k in definition.POLL_FIELDS if before[k] != after[k]}
     if not changed:
         return poll  # nothing to do: a retried edit changes nothing and says nothing
     poll.save(update_fields=list(values))
@@ -235,29 +172,6 @@ def poll_open(*, actor, meeting: Meeting, poll_id: int, override_quorum: bool = 
     return poll
 
 
-def _choice_keys(poll: Poll, choice) -> list[str]:
-    """Validate one ballot and return the tally keys it adds one to."""
-    if poll.kind == Poll.Kind.MOTION:
-        if choice not in rules.MOTION_CHOICES:
-            raise Invalid(_("Lựa chọn không hợp lệ."), field="choice")
-        return [choice]
-    if poll.kind == Poll.Kind.APPROVAL:
-        if not isinstance(choice, list) or not rules.valid_approval_choices(choice, len(poll.candidates)):
-            raise Invalid(_("Phiếu không hợp lệ: với mỗi ứng cử viên (%(n)s người) chọn đồng ý, không đồng ý "
-                            "hoặc để trống.") % {"n": len(poll.candidates)}, field="choices")
-        return [rules.approval_key(i, c) for i, c in enumerate(choice) if c]
-    if not isinstance(choice, list) or not rules.valid_election_choices(choice, len(poll.candidates), poll.seats):
-        raise Invalid(_("Phiếu bầu không hợp lệ: chọn tối đa %(n)s ứng cử viên khác nhau.") % {"n": poll.seats},
-                      field="choices")
-    return [str(c) for c in sorted(choice)]
-
-
-def _normal(poll: Poll, choice):
-    if poll.kind == Poll.Kind.ELECTION:
-        return sorted(choice)
-    return list(choice) if poll.kind == Poll.Kind.APPROVAL else choice
-
-
 def _poll_for_ballot(meeting: Meeting, poll_id: int) -> Poll:
     # Ballots take a SHARE lock: they do not wait for each other, but closing (FOR UPDATE) waits
     # for ballots in flight, and a ballot arriving after the close sees status "closed".
@@ -282,7 +196,7 @@ def poll_vote(*, actor, meeting: Meeting, poll_id: int, choice, token: str | Non
         raise Invalid(_("Cuộc biểu quyết này do thư ký nhập kết quả."))
     if actor.pk not in poll.eligible:
         raise NotEligible(_("Bạn không có trong danh sách biểu quyết của cuộc biểu quyết này."))
-    keys = _choice_keys(poll, choice)
+    keys = definition.choice_keys(poll, choice)
     token_hash = hashlib.sha256(token.encode()).hexdigest() if token else ""
     if not _insert_voter_record(poll, actor, recorded_by, token_hash):
         return _repeat_vote(meeting, poll, actor, choice, keys, token_hash, recorded_by)
@@ -291,7 +205,7 @@ def poll_vote(*, actor, meeting: Meeting, poll_id: int, choice, token: str | Non
     else:
         Tally.objects.filter(poll=poll, key__in=keys).update(votes=F("votes") + 1)
     if not poll.secret:
-        Ballot.objects.create(poll=poll, voter=actor, choice=_normal(poll, choice), recorded_by=recorded_by)
+        Ballot.objects.create(poll=poll, voter=actor, choice=definition.normal(poll, choice), recorded_by=recorded_by)
     turnout.schedule(meeting.pk, poll.pk, len(poll.eligible))
     return _voted(poll, choice, changed=False, repeat=False)
 
@@ -299,7 +213,7 @@ def poll_vote(*, actor, meeting: Meeting, poll_id: int, choice, token: str | Non
 def _voted(poll: Poll, choice, *, changed: bool, repeat: bool) -> dict:
     out = {"poll_id": poll.pk, "voted": True, "changed": changed, "repeat": repeat, "secret": poll.secret}
     if not poll.secret:
-        out["choice"] = _normal(poll, choice)
+        out["choice"] = definition.normal(poll, choice)
     return out
 
 
@@ -332,14 +246,14 @@ def _repeat_vote(meeting: Meeting, poll: Poll, actor, choice, keys, token_hash, 
         raise AlreadyVoted(_("Bạn đã bỏ phiếu trong cuộc biểu quyết kín này; phiếu đã được ghi nhận "
                              "và không thể thay đổi."))
     ballot = Ballot.objects.select_for_update().get(poll=poll, voter=actor)
-    if ballot.choice == _normal(poll, choice):
+    if ballot.choice == definition.normal(poll, choice):
         return _voted(poll, choice, changed=False, repeat=True)
     if not meeting.committee.allow_vote_change:
         raise AlreadyVoted(_("Bạn đã biểu quyết; không thể thay đổi lựa chọn."))
-    old_keys = _choice_keys(poll, ballot.choice)
+    old_keys = definition.choice_keys(poll, ballot.choice)
     Tally.objects.filter(poll=poll, key__in=old_keys).update(votes=F("votes") - 1)
     Tally.objects.filter(poll=poll, key__in=keys).update(votes=F("votes") + 1)
-    ballot.choice, ballot.recorded_by = _normal(poll, choice), recorded_by
+    ballot.choice, ballot.recorded_by = definition.normal(poll, choice), recorded_by
     ballot.save(update_fields=["choice", "recorded_by"])
     return _voted(poll, choice, changed=True, repeat=False)
 
@@ -358,7 +272,7 @@ def poll_record_vote(*, actor, meeting: Meeting, poll_id: int, user_id: int, cho
     result = poll_vote(actor=voter, meeting=meeting, poll_id=poll_id, choice=choice, recorded_by=actor)
     if not result["repeat"]:
         audit_record(actor=actor, action="poll.vote_recorded", meeting=meeting, target=poll,
-                     data={"user_id": user_id, "choice": _normal(poll, choice)})
+                     data={"user_id": user_id, "choice": definition.normal(poll, choice)})
     return result
 
 

@@ -99,7 +99,8 @@ def combine(partials: dict[int, list[dict]], n_keys: int) -> list[bytes]:
             for j in range(n_keys)]
 
 
-def verify_board_record(record: dict, public_key: bytes, cts: list[tuple[bytes, bytes]], counts: list[int]) -> list[str]:
+def verify_board_record(record: dict, public_key: bytes, cts: list[tuple[bytes, bytes]],
+                        counts: list[int]) -> list[str]:
     """Check a count made by the board: each partial's proof against its teller's public share,
     the shares used belong to the poll's key, and the combination decrypts to the counts."""
     try:
