@@ -167,21 +167,26 @@ def credential_revoke(*, actor, credential: SigningCredential) -> SigningCredent
     return credential
 
 
-def ca_crl(committee_id: int) -> bytes:
-    """The committee CA's current CRL (DER), listing every revoked certificate it issued."""
+def _ca_of(committee_id: int) -> CertificateAuthority:
     ca = CertificateAuthority.objects.filter(committee_id=committee_id).first()
     if ca is None:
         raise NotFound(_("Không có tổ chức cấp chứng thư này."))
+    return ca
+
+
+def _crl_of(ca: CertificateAuthority) -> bytes:
     revoked = SigningCredential.objects.filter(chain_pem=ca.cert_pem, revoked_at__isnull=False)
     return ltv.build_crl(ca_cert_pem=ca.cert_pem, ca_key=signing.ca_private_key(ca.key_pem_encrypted),
                          revoked=[(signing.serial_of(c.cert_pem), c.revoked_at) for c in revoked])
 
 
+def ca_crl(committee_id: int) -> bytes:
+    """The committee CA's current CRL (DER), listing every revoked certificate it issued."""
+    return _crl_of(_ca_of(committee_id))
+
+
 def ca_certificate(committee_id: int) -> str:
-    ca = CertificateAuthority.objects.filter(committee_id=committee_id).first()
-    if ca is None:
-        raise NotFound(_("Không có tổ chức cấp chứng thư này."))
-    return ca.cert_pem
+    return _ca_of(committee_id).cert_pem
 
 
 def active_credential(user) -> SigningCredential | None:
@@ -321,8 +326,9 @@ def minutes_sign_as_chair(*, actor, meeting: Meeting, passphrase: str) -> Minute
                            role="Chủ trì", when_text=timezone.localtime(now).strftime("%d/%m/%Y %H:%M"),
                            location=meeting.committee.place_name)
     # The record is complete: embed what a verifier needs offline (B-LT) and seal it (B-LTA).
+    cas = CertificateAuthority.objects.filter(committee_id=meeting.committee_id)
     pdf = ltv.freeze(pdf, roots=signing.asn1_certs("".join(trust_roots() + ltv.tsa_roots_pem())),
-                     crls=[ca_crl(meeting.committee_id)] if _has_ca(meeting.committee_id) else [])
+                     crls=[_crl_of(ca) for ca in cas])
     minutes.pdf_path = _store(meeting, f"bien-ban-{meeting.pk}.pdf", pdf)
     minutes.pdf_sha256 = signing.sha256(pdf)
     minutes.status = S.SIGNED
@@ -334,10 +340,6 @@ def minutes_sign_as_chair(*, actor, meeting: Meeting, passphrase: str) -> Minute
     audit_record(actor=actor, action="minutes.published", meeting=meeting, target=minutes,
                  data={"sha256": minutes.pdf_sha256})
     return minutes
-
-
-def _has_ca(committee_id: int) -> bool:
-    return CertificateAuthority.objects.filter(committee_id=committee_id).exists()
 
 
 def trust_roots() -> list[str]:

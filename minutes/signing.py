@@ -314,9 +314,9 @@ def _timestamp_time(status) -> datetime | None:
     return ts.timestamp if ts is not None and ts.intact and ts.valid and ts.trusted else None
 
 
-def _long_term(sig, pdf: bytes, roots, ts_context) -> bool:
-    """Valid with revocation required, using only the certificates and CRLs embedded in the file."""
-    offline = ltv.offline_context(pdf, roots)
+def _long_term(sig, offline, ts_context) -> bool:
+    """Valid with revocation required, using only the certificates and CRLs embedded in the file
+    (`offline`: ltv.offline_context of that file, None when it carries no DSS)."""
     if offline is None:
         return False
     try:
@@ -344,6 +344,7 @@ def verify(pdf: bytes, trust_roots_pem: list[str], tsa_roots_pem: list[str] = ()
                 sig, context, ts_context, diff_policy=diff_policy.STRICT_POLICY))
         except Exception:
             checked[sig.field_name] = (sig, None)
+    offline = ltv.offline_context(pdf, roots)   # read the file's DSS once, for every signature
     reports = []
     for sig in embedded:
         status = checked[sig.field_name][1]
@@ -367,7 +368,7 @@ def verify(pdf: bytes, trust_roots_pem: list[str], tsa_roots_pem: list[str] = ()
             field=sig.field_name, signer=cn, signed_at=status.signer_reported_dt, intact=bool(status.intact),
             valid=bool(status.valid), trusted=bool(status.trusted), covers_whole_file=whole,
             modified_after=modified, summary=str(summary), timestamped_at=_timestamp_time(status),
-            long_term=bool(status.intact and status.valid) and _long_term(sig, pdf, roots, ts_context),
+            long_term=bool(status.intact and status.valid) and _long_term(sig, offline, ts_context),
         ))
     return reports, None
 
