@@ -89,8 +89,7 @@ def count_page(request, meeting_id: int, poll_id: int):
         except DomainError as e:
             error, status = e.message, e.http_status
         poll.refresh_from_db()
-    names = {u["id"]: u["name"] for u in (
-        {"id": m.user_id, "name": display_name(m.user)} for m in committee_members(meeting))}
+    names = {m.user_id: display_name(m.user) for m in committee_members(meeting)}
     tellers = [{"user_id": t["user_id"], "name": names.get(t["user_id"], "?")} for t in poll.tellers]
     return render(request, "voting/count.html", {
         "meeting": meeting, "poll": poll, "tellers": tellers, "error": error,
