@@ -18,7 +18,7 @@ from tests.access_matrix_cases import PERSONAS, Cast, sample_content, walk_route
 from tests.conftest import session_cookie
 from tests.test_voting_services import open_poll, start_meeting
 
-pytestmark = pytest.mark.smoke
+# Not in the smoke set: permissions do not depend on the database engine.
 
 # Columns, in order: anonymous, guest (invited to this meeting), member, other committee's member,
 # other committee's secretary, secretary, chair, admin (the committee's IT admin, non-voting).

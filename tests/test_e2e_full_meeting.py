@@ -22,7 +22,8 @@ from tests.browser import LANDSCAPE, PHONE, chromium, confirm, screenshot, signe
 from tests.factories import make_meeting
 from voting.models import Poll, VoterRecord
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e, pytest.mark.smoke]
+# Not in the smoke set: the embedded default is covered by test_e2e_core (this one takes a minute).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 
 YJS = Path(__file__).resolve().parent.parent / "minutes" / "static" / "minutes" / "vendor" / "yjs.js"
 TITLE = "Hội nghị Chi bộ thường kỳ tháng 01/2025"

@@ -10,7 +10,7 @@ from tests.conftest import session_cookie
 from tests.test_voting_services import start_meeting
 from tests.wsclient import MeetingSocket
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.smoke]
+pytestmark = [pytest.mark.django_db(transaction=True)]  # 13 s of waiting: full suite only
 
 
 async def test_a_pinging_tablet_that_goes_silent_is_closed_and_shown_offline(daphne, personas):
