@@ -5,6 +5,8 @@ inherited between committees: a member of one committee sees nothing of another.
 """
 from enum import StrEnum
 
+from django.db import connection
+
 from sessions.errors import Forbidden, NotFound
 from sessions.models import Committee, Meeting, MeetingGuest, Membership
 
@@ -145,11 +147,72 @@ def require(user, action: Action, obj) -> None:
 def meeting_for(user, meeting_id, action: Action = Action.VIEW) -> Meeting:
     """The meeting, if this user may do `action` on it; NotFound/Forbidden otherwise."""
     try:
-        meeting = Meeting.objects.select_related("committee").get(pk=meeting_id)
-    except (Meeting.DoesNotExist, ValueError, TypeError):
+        meeting = _meeting_and_membership(user, int(meeting_id))
+    except (ValueError, TypeError):
         raise NotFound() from None
+    if meeting is None:
+        raise NotFound()
     require(user, action, meeting)
     return meeting
+
+
+def _meeting_and_membership(user, meeting_id: int) -> Meeting | None:
+    """The meeting with its committee, and the user's membership primed into membership_of's cache,
+    in one round trip. Every socket action starts here: two ORM queries cost more CPU to compile
+    than to run (docs/decisions-bench.md), so the statement is built once per process; values go
+    through the same converters the ORM applies (booleans and dates on SQLite, JSON)."""
+    if not 0 < meeting_id < 2**63:
+        return None   # what the ORM answers for an id out of the column's range
+    plan = _joined_plan()
+    with connection.cursor() as cursor:
+        cursor.execute(plan.sql, [user.pk if user.is_authenticated else None, meeting_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    built, start = [], 0
+    for model, columns in plan.parts:
+        values = [_converted(row[start + i], col, convs) for i, (col, convs) in enumerate(columns)]
+        start += len(columns)
+        built.append(None if values[0] is None else model.from_db(connection.alias, [c.target.attname for c, _ in columns], values))
+    meeting, committee, membership = built
+    Meeting._meta.get_field("committee").set_cached_value(meeting, committee)
+    if user.is_authenticated:
+        if getattr(user, "_membership_cache", None) is None:
+            user._membership_cache = {}
+        user._membership_cache[meeting.committee_id] = membership
+    return meeting
+
+
+class _JoinedPlan:
+    def __init__(self):
+        aliases = {Meeting: "m", Committee: "c", Membership: "s"}
+        self.parts = []
+        for model, alias in aliases.items():
+            cols = [f.get_col(alias) for f in model._meta.concrete_fields]
+            self.parts.append((model, [(c, connection.ops.get_db_converters(c) + c.get_db_converters(connection))
+                                       for c in cols]))
+        q = connection.ops.quote_name
+        select = ", ".join(f"{a}.{q(c.target.column)}" for (_, cols), a in zip(self.parts, "mcs") for c, _ in cols)
+        t = {m: q(m._meta.db_table) for m in aliases}
+        self.sql = (f"SELECT {select} FROM {t[Meeting]} m JOIN {t[Committee]} c ON c.id = m.committee_id "
+                    f"LEFT JOIN {t[Membership]} s ON s.committee_id = m.committee_id AND s.user_id = %s "
+                    f"AND s.is_active WHERE m.id = %s")
+
+
+def _converted(value, col, converters):
+    for convert in converters:
+        value = convert(value, col, connection)
+    return value
+
+
+_PLANS: dict[str, _JoinedPlan] = {}
+
+
+def _joined_plan() -> _JoinedPlan:
+    plan = _PLANS.get(connection.vendor)
+    if plan is None:
+        plan = _PLANS[connection.vendor] = _JoinedPlan()
+    return plan
 
 
 def committee_for(user, committee_id, action: Action = Action.VIEW) -> Committee:
