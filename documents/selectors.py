@@ -1,4 +1,7 @@
 """Reads of documents: who may see which, snapshot sections, annotation lists."""
+import threading
+from collections import OrderedDict
+
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
@@ -90,6 +93,28 @@ def document_list(meeting: Meeting, user) -> list[dict]:
     secret_ok = policy.can(user, policy.Action.SEE_CONFIDENTIAL, meeting)
     return [document_row(d) if secret_ok or not d.confidential else redacted_row(d)
             for d in visible_documents(user, meeting)]
+
+
+def document_list_section(meeting: Meeting, user) -> list[dict]:
+    """The snapshot's `document_list`: everyone with the same view (guest or not, Mật or not) gets
+    the same list at one sequence number, so a process builds it once per view and seq, not once
+    per connecting tablet. Every document change emits an event (a new seq). Read-only result;
+    `meeting` must come from the snapshot's consistent read."""
+    key = (meeting.pk, meeting.last_seq, is_meeting_guest_only(user, meeting),
+           policy.can(user, policy.Action.SEE_CONFIDENTIAL, meeting))
+    with _lists_lock:
+        hit = _lists.get(key)
+    if hit is None:
+        hit = document_list(meeting, user)
+        with _lists_lock:
+            _lists[key] = hit
+            while len(_lists) > 256:
+                _lists.popitem(last=False)
+    return hit
+
+
+_lists: OrderedDict[tuple, list[dict]] = OrderedDict()
+_lists_lock = threading.Lock()
 
 
 def presenting_section(meeting: Meeting) -> dict | None:

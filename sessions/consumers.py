@@ -106,8 +106,9 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             return Close.UNAUTHENTICATED, _("Vui lòng đăng nhập.")
         if Device.objects.filter(session_key=self.session_key, revoked_at__isnull=False).exists():
             return Close.SESSION_ENDED, _("Thiết bị này đã bị thu hồi quyền truy cập.")
-        meeting = Meeting.objects.filter(pk=self.meeting_id).select_related("committee").first()
-        if meeting is None or not policy.can(self.user, policy.Action.VIEW, meeting):
+        try:
+            meeting = policy.meeting_for(self.user, self.meeting_id, policy.Action.VIEW)
+        except DomainError:
             # The same answer whether it exists or not: an outsider cannot probe which ids exist.
             return Close.NOT_FOUND, _("Không tìm thấy cuộc họp hoặc bạn không tham dự cuộc họp này.")
         self.committee_id = meeting.committee_id

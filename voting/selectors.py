@@ -101,6 +101,8 @@ def my_votes(meeting, user) -> dict:
     if not user.is_authenticated:
         return {}
     polls = {p.pk: p for p in Poll.objects.filter(meeting=meeting, status__in=_SHOWN, analog=False)}
+    if not polls:
+        return {}   # most connects: no poll yet, no need to look for my records
     out = {}
     records = VoterRecord.objects.filter(poll_id__in=list(polls), user=user).select_related("recorded_by")
     ballots = dict(Ballot.objects.filter(poll_id__in=list(polls), voter=user).values_list("poll_id", "choice"))
