@@ -110,6 +110,13 @@ class LocalFirstLayer(BaseChannelLayer):
             relayed = {"type": _RELAY, "origin": self.process, "group": group, "message": message}
             await self._inner_call(self.inner.group_send(group, relayed))
 
+    async def group_send_local(self, group: str, message: dict) -> None:
+        """This process's members only: what a process learned for its own sockets (its tick, its
+        poll of the event log) is of no use to the others, which tick and poll themselves."""
+        message = copy.deepcopy(message)
+        for channel in list(self.groups.get(group, ())):
+            self._put(channel, message)
+
     # --- internals --------------------------------------------------------------------------------
     def _put(self, channel: str, message: dict) -> None:
         inbox = self.inboxes.get(channel)

@@ -142,7 +142,7 @@ async def _tick_once(layer) -> None:
         return
     for meeting_id, last_seq in last_seqs.items():
         _polled[meeting_id] = last_seq
-        await _safely(layer.group_send(meeting_group(meeting_id), {"type": "meeting.tick", "last_seq": last_seq}))
+        await _safely(_local_send(layer)(meeting_group(meeting_id), {"type": "meeting.tick", "last_seq": last_seq}))
     for meeting_id, online in changed.items():
         await _safely(layer.group_send(meeting_group(meeting_id), {"type": "meeting.presence", "online": online}))
     for channel_name in stalled_channels():
@@ -167,11 +167,16 @@ async def _poll_once(layer) -> None:
     for meeting_id, last_seq in last_seqs.items():
         if _polled.get(meeting_id) != last_seq:
             _polled[meeting_id] = last_seq
-            await _safely(layer.group_send(meeting_group(meeting_id), {"type": "meeting.latest", "last_seq": last_seq}))
+            await _safely(_local_send(layer)(meeting_group(meeting_id), {"type": "meeting.latest", "last_seq": last_seq}))
         if _online_polled.get(meeting_id) != online[meeting_id]:
             _online_polled[meeting_id] = online[meeting_id]
             await _safely(layer.group_send(meeting_group(meeting_id),
                                            {"type": "meeting.presence", "online": online[meeting_id]}))
+
+
+def _local_send(layer):
+    """Ticks and polls are per process: each process tells its own sockets (sessions/layer.py)."""
+    return getattr(layer, "group_send_local", layer.group_send)
 
 
 async def _safely(coro) -> None:
