@@ -60,6 +60,8 @@ def _encoded_once(message: dict, build) -> str:
 
 
 _encoded_messages: OrderedDict[int, tuple[dict, str]] = OrderedDict()
+# Group messages the layer hands to a socket directly: live events, presence and live hints.
+_DIRECT = frozenset({"meeting.event", "meeting.presence", "meeting.ephemeral"})
 
 
 class MeetingConsumer(AsyncWebsocketConsumer):
@@ -71,7 +73,11 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError("No handler for message type %s" % message["type"])
-        await handler(message)
+        self.busy = True   # while set, live events queue in the inbox behind this message (_direct)
+        try:
+            await handler(message)
+        finally:
+            self.busy = False
 
     # --- lifecycle ----------------------------------------------------------------------------
     async def connect(self):
@@ -84,6 +90,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         self.closing = False
         self.guest = False
         self.limits = FrameLimits()
+        self.busy = False
         await self.accept()
         refusal = await database_sync_to_async(self._refusal)()
         if refusal:
@@ -96,6 +103,8 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             # Never waits long for Redis (sessions/layer.py): the socket works without it.
             await self.channel_layer.group_add(group, self.channel_name)
         self.joined = True
+        if hasattr(self.channel_layer, "deliver_directly"):
+            self.channel_layer.deliver_directly(self.channel_name, _DIRECT, self._direct)
         await database_sync_to_async(presence.connect)(self.channel_name, self.meeting_id, self.user.pk)
         presence.ensure_ticker()
         publisher.start()
@@ -283,6 +292,24 @@ class MeetingConsumer(AsyncWebsocketConsumer):
                 self.seq = event["seq"]
 
     # --- group messages -----------------------------------------------------------------------
+    async def _direct(self, message) -> bool:
+        """Handed over by the layer's per-group loop (sessions/layer.py), outside this consumer's
+        own dispatch. Takes only what needs no database and keeps the order: the next event in
+        sequence, when idle; anything else (a gap, a sync in progress) goes through the inbox,
+        where meeting_event fills gaps from the log. self.seq moves before the write, so a
+        message dispatched meanwhile sees it."""
+        if self.closing:
+            return True
+        if message["type"] != "meeting.event":   # presence, live hints: one frame, no state
+            await getattr(self, get_handler_name(message))(message)
+            return True
+        event = message["event"]
+        if self.busy or not self.synced or event["seq"] != self.seq + 1:
+            return event["seq"] <= self.seq and self.synced   # already sent: drop; else the inbox
+        self.seq = event["seq"]
+        await self.send(_event_frame(self.meeting_id, event, self.guest))
+        return True
+
     async def meeting_event(self, message):
         if not self.synced:
             return  # the client's hello will bring it from the database

@@ -18,6 +18,7 @@ Configured in settings as CHANNEL_LAYERS["default"] = {"BACKEND": "sessions.laye
 Messages are shared by the local sockets that receive them: handlers must not modify them.
 """
 import asyncio
+import collections
 import copy
 import itertools
 import logging
@@ -45,6 +46,8 @@ class LocalFirstLayer(BaseChannelLayer):
         self.inner = _build(inner) if inner else None
         self.process = uuid.uuid4().hex[:12]
         self.inboxes: dict[str, asyncio.Queue] = {}
+        self.direct: dict[str, tuple[frozenset, object]] = {}   # channel → (types, async handler)
+        self._fanouts: dict[str, collections.deque] = {}         # group → group messages still to hand out
         self.groups: dict[str, set[str]] = {}
         self.available = inner is not None   # messages can be published to the other processes
         self.hearing = inner is not None     # and this process's relay receives theirs
@@ -104,8 +107,7 @@ class LocalFirstLayer(BaseChannelLayer):
 
     async def group_send(self, group: str, message: dict) -> None:
         message = copy.deepcopy(message)   # the sender's dict is not shared with the receivers
-        for channel in list(self.groups.get(group, ())):
-            self._put(channel, message)
+        self._fan(group, message)
         if self.available and self.inner is not None:
             relayed = {"type": _RELAY, "origin": self.process, "group": group, "message": message}
             await self._inner_call(self.inner.group_send(group, relayed))
@@ -113,11 +115,52 @@ class LocalFirstLayer(BaseChannelLayer):
     async def group_send_local(self, group: str, message: dict) -> None:
         """This process's members only: what a process learned for its own sockets (its tick, its
         poll of the event log) is of no use to the others, which tick and poll themselves."""
-        message = copy.deepcopy(message)
-        for channel in list(self.groups.get(group, ())):
-            self._put(channel, message)
+        self._fan(group, copy.deepcopy(message))
+
+    def deliver_directly(self, channel: str, types: frozenset, handler) -> None:
+        """Group messages of these `types` for `channel` go to `await handler(message)` from one task
+        per group, in order, instead of through the channel's inbox: a 1,000-tablet fan-out then
+        costs one loop over the sockets, not 1,000 consumer wake-ups (each a new task in Channels'
+        dispatch loop). The handler answers False to refuse one; it then goes to the inbox."""
+        self.direct[channel] = (types, handler)
 
     # --- internals --------------------------------------------------------------------------------
+    def _fan(self, group: str, message: dict) -> None:
+        handed = []
+        for channel in list(self.groups.get(group, ())):
+            direct = self.direct.get(channel)
+            if direct is not None and message.get("type") in direct[0]:
+                handed.append((channel, direct[1]))
+            else:
+                self._put(channel, message)
+        if not handed:
+            return
+        queue = self._fanouts.get(group)
+        if queue is None:
+            queue = self._fanouts[group] = collections.deque()
+            asyncio.get_running_loop().create_task(self._hand_out(group, queue))
+        queue.append((message, handed))
+
+    async def _hand_out(self, group: str, queue: collections.deque) -> None:
+        try:
+            while queue:
+                message, handed = queue.popleft()
+                for channel, handler in handed:
+                    if channel not in self.inboxes:
+                        continue   # gone meanwhile
+                    try:
+                        taken = await handler(message)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:
+                        log.exception("direct delivery to %s failed", channel)
+                        taken = False
+                    if not taken:
+                        self._put(channel, message)
+        finally:
+            if self._fanouts.get(group) is queue:
+                del self._fanouts[group]
+
     def _put(self, channel: str, message: dict) -> None:
         inbox = self.inboxes.get(channel)
         if inbox is None:
@@ -130,6 +173,7 @@ class LocalFirstLayer(BaseChannelLayer):
 
     def _forget(self, channel: str) -> None:
         self.inboxes.pop(channel, None)
+        self.direct.pop(channel, None)
         for group, members in list(self.groups.items()):
             members.discard(channel)
             if not members:
@@ -257,8 +301,7 @@ class LocalFirstLayer(BaseChannelLayer):
             if message["group"] == _PROBE:
                 self._echoed = max(self._echoed, message["message"]["probe"])
             elif message["origin"] != self.process:
-                for channel in list(self.groups.get(message["group"], ())):
-                    self._put(channel, message["message"])
+                self._fan(message["group"], message["message"])
 
     def needs_polling(self, grace: float) -> bool:
         """While the layer is unavailable, and for `grace` seconds after it came back (messages
