@@ -19,3 +19,12 @@ def worker_command(queues: str = "*", interval: float = 0.2) -> list[str]:
     """A long-running worker, as `make run` and the Procfile start it."""
     return [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--no-reload",
             "--queue-name", queues, "--interval", str(interval)]
+
+
+def run_worker_here(queues: str = "*") -> None:
+    """The same worker loop (django-tasks-db's Worker) in this process, until no task is due.
+    Needs a transactional test (`django_db(transaction=True)`): tasks are queued after commit."""
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    Worker(queue_names=queues.split(","), interval=0, batch=True, backend_name="default", startup_delay=False,
+           max_tasks=None, worker_id="test-worker-in-process", excluded_queue_names=[]).run()
