@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from audit.services import audit_record
 from notifications import tasks
 from notifications.models import Delivery
 
@@ -21,3 +22,5 @@ class DeliveryAdmin(admin.ModelAdmin):
     def send_again(self, request, queryset):
         for delivery in queryset.exclude(status=Delivery.Status.SENT):
             tasks.retry_now(delivery)
+            audit_record(actor=request.user, action="notifications.sent_again", target=delivery.recipient,
+                         data={"delivery": delivery.pk, "kind": delivery.notice.kind, "was": delivery.status})

@@ -86,3 +86,16 @@ def test_a_cancelled_meeting_cannot_be_edited_and_only_an_unstarted_one_can_be_c
     with pytest.raises(Conflict):
         ss.meeting_cancel(actor=personas.secretary, meeting=personas.meeting)
     assert AuditEntry.objects.filter(action="meeting.cancelled").count() == 1
+
+
+def test_an_admin_sends_a_failed_notice_again_and_it_is_audited(personas, admin_client):
+    with_emails([personas.member])
+    ss.meeting_update(actor=personas.secretary, meeting=personas.meeting, place="Hội trường mới")
+    delivery = Delivery.objects.get(notice__kind="meeting_changed", recipient=personas.member)
+    Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.FAILED, last_error="SMTPServerDisconnected")
+    r = admin_client.post("/admin/notifications/delivery/", {"action": "send_again", "_selected_action": [delivery.pk]})
+    assert r.status_code == 302
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.PENDING
+    assert DBTaskResult.objects.filter(task_path=tasks.deliver.module_path, args_kwargs__args=[delivery.pk]).exists()
+    assert AuditEntry.objects.filter(action="notifications.sent_again").count() == 1
