@@ -33,7 +33,14 @@ run: system-deps install $(VAR)/secret_key
 	SECRET_KEY=$$(cat $(VAR)/secret_key) SECURE_COOKIES=0 $(PY) manage.py migrate -v0
 	SECRET_KEY=$$(cat $(VAR)/secret_key) $(PY) manage.py collectstatic --noinput -v0
 	SECRET_KEY=$$(cat $(VAR)/secret_key) $(PY) manage.py seed_demo --url http://127.0.0.1:$(PORT)/
-	SECRET_KEY=$$(cat $(VAR)/secret_key) SECURE_COOKIES=0 $(PY) -m meetingroom.serve -b 127.0.0.1 -p $(PORT) meetingroom.asgi:application
+	SECRET_KEY=$$(cat $(VAR)/secret_key) $(PY) manage.py schedule_reminders -v0
+	# One task worker beside the server (notices, office conversions), stopped with it. E-mails are
+	# printed by the worker unless EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend (+ EMAIL_HOST…).
+	export SECRET_KEY=$$(cat $(VAR)/secret_key) PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)/} \
+	  EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.console.EmailBackend}; \
+	$(PY) manage.py db_worker --no-reload --queue-name '*' -v0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	SECURE_COOKIES=0 $(PY) -m meetingroom.serve -b 127.0.0.1 -p $(PORT) meetingroom.asgi:application
 
 test: system-deps install
 	bin/test

@@ -79,3 +79,32 @@ class Presenting(models.Model):
     page = models.PositiveIntegerField()
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
+
+
+class Conversion(models.Model):
+    """An office file waiting for (or done with) its conversion to PDF on the task queue.
+
+    The upload answers at once; the worker converts, then adds the document (or the version) as an
+    upload of a PDF would, and the usual document event reaches the tablets. The uploaded bytes are
+    kept here only until then.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("đang chờ chuyển đổi")
+        CONVERTING = "converting", _("đang chuyển sang PDF")
+        DONE = "done", _("đã xong")
+        FAILED = "failed", _("không chuyển được")
+
+    meeting = models.ForeignKey("meeting_sessions.Meeting", on_delete=models.CASCADE, related_name="+")
+    document = models.ForeignKey(Document, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                                 help_text="a new version of this document; empty: a new document")
+    upload = models.BinaryField(default=bytes)
+    kind = models.CharField(max_length=20)
+    original_name = models.CharField(max_length=255, blank=True)
+    options = models.JSONField(default=dict)   # title, agenda_item_id, confidential, guest_visible
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    message = models.TextField(blank=True)
+    result = models.ForeignKey(Document, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)

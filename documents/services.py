@@ -61,6 +61,16 @@ def intake(data: bytes) -> validation.CheckedPdf:
     return validation.check_upload(data, limit=settings.DOCUMENT_MAX_BYTES)
 
 
+def check_can_add(meeting: Meeting, options: dict) -> None:
+    """What _add_document refuses without looking at the file, checked before a conversion is queued."""
+    _check_editable(meeting)
+    _agenda_item(meeting, options.get("agenda_item_id"))
+    if len((options.get("title") or "").strip()) > 300:
+        raise Invalid(_("Tên tài liệu quá dài (tối đa 300 ký tự)."), field="title")
+    if options.get("confidential") and options.get("guest_visible"):
+        raise Invalid(_("Tài liệu mật không thể cho khách mời xem."), field="guest_visible")
+
+
 def document_upload(*, actor, meeting: Meeting, data: bytes | None = None,
                     checked: validation.CheckedPdf | None = None, original_name: str = "", title: str = "",
                     agenda_item_id: int | None = None, confidential: bool = False,

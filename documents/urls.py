@@ -8,6 +8,7 @@ urlpatterns = [
     path("meetings/<int:meeting_id>/documents/upload", views.upload, name="documents_upload"),
     path("meetings/<int:meeting_id>/documents.json", views.document_list, name="documents_list"),
     path("meetings/<int:meeting_id>/offline.json", views.offline_pack, name="offline_pack"),
+    path("documents/conversions/<int:conversion_id>", views.conversion_status, name="document_conversion"),
     path("documents/<int:document_id>/versions", views.add_version, name="document_add_version"),
     path("documents/<int:document_id>/update", views.update, name="document_update"),
     path("documents/<int:document_id>/delete", views.delete, name="document_delete"),

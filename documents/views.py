@@ -10,9 +10,10 @@ from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from documents import byte_ranges, sanitize, selectors, services
+from documents import byte_ranges, conversions, sanitize, selectors, services, validation
 from sessions import policy
 from sessions.errors import DomainError, Invalid
 from sessions.models import Device, Meeting
@@ -93,18 +94,48 @@ def manage_page(request, meeting_id: int):
     })
 
 
+def _office_kind(data: bytes) -> str:
+    """The office kind of an upload that goes to the conversion queue, or "" for one checked now."""
+    kind = validation.sniff(data[:4096])
+    if kind not in validation.OFFICE_KINDS:
+        return ""
+    validation.check_size(len(data), settings.DOCUMENT_MAX_BYTES)
+    return kind
+
+
+def _queued_reply(conversion) -> JsonResponse:
+    """202: the file is kept and converted by the worker; the page follows it at `url`."""
+    return JsonResponse({"status": conversion.status, "conversion": conversion.pk,
+                         "url": reverse("document_conversion", args=[conversion.pk]),
+                         "message": _("Đang chuyển tệp sang PDF; tài liệu sẽ hiện khi chuyển xong.")}, status=202)
+
+
 @require_POST
 @api
 def upload(request, meeting_id: int):
     meeting = policy.meeting_for(request.user, meeting_id, Action.PREPARE)
     data, name = _uploaded_bytes(request)
+    options = {"title": request.POST.get("title", ""),
+               "agenda_item_id": _int_or_none(request.POST.get("agenda_item"), "agenda_item"),
+               "confidential": _bool(request, "confidential"), "guest_visible": _bool(request, "guest_visible")}
+    kind = _office_kind(data)
+    if kind:
+        return _queued_reply(conversions.conversion_queue(actor=request.user, meeting=meeting, data=data, kind=kind,
+                                                          original_name=name, **options))
     checked = services.intake(data)
-    document = services.document_upload(
-        actor=request.user, meeting=meeting, checked=checked, original_name=name, title=request.POST.get("title", ""),
-        agenda_item_id=_int_or_none(request.POST.get("agenda_item"), "agenda_item"),
-        confidential=_bool(request, "confidential"), guest_visible=_bool(request, "guest_visible"),
-    )
+    document = services.document_upload(actor=request.user, meeting=meeting, checked=checked, original_name=name,
+                                        **options)
     return JsonResponse({"document": selectors.document_row(document), **_intake_reply(checked)}, status=201)
+
+
+@require_GET
+@api
+def conversion_status(request, conversion_id: int):
+    conversion = conversions.conversion_for(request.user, conversion_id)
+    body = {"status": conversion.status, "message": conversion.message, "converted_from": conversion.kind}
+    if conversion.result_id:
+        body["document"] = selectors.document_row(conversion.result)
+    return JsonResponse(body)
 
 
 @require_POST
@@ -112,6 +143,10 @@ def upload(request, meeting_id: int):
 def add_version(request, document_id: int):
     document = selectors.document_for(request.user, document_id, Action.PREPARE)
     data, name = _uploaded_bytes(request)
+    kind = _office_kind(data)
+    if kind:
+        return _queued_reply(conversions.conversion_queue(actor=request.user, meeting=document.meeting, data=data,
+                                                          kind=kind, original_name=name, document=document))
     checked = services.intake(data)
     services.document_add_version(actor=request.user, document=document, checked=checked, original_name=name)
     return JsonResponse({"document": selectors.document_row(document), **_intake_reply(checked)}, status=201)

@@ -15,5 +15,6 @@ urlpatterns = [
     path("prepare/meetings/<int:meeting_id>/items/<int:item_id>/delete", v.item_delete, name="prepare_item_delete"),
     path("prepare/meetings/<int:meeting_id>/guests", v.guest_invite, name="prepare_guest_invite"),
     path("prepare/meetings/<int:meeting_id>/publish", v.publish, name="prepare_publish"),
+    path("prepare/meetings/<int:meeting_id>/cancel", v.cancel, name="prepare_cancel"),
     path("prepare/committees/<int:committee_id>/members/import", views_members.members_import, name="members_import"),
 ]

@@ -17,8 +17,9 @@ def home(request):
         Membership.objects.filter(user=request.user, is_active=True).select_related("committee").order_by("committee__name")
     )
     meetings = user_meetings(request.user)
-    upcoming = meetings.exclude(status=Meeting.Status.CLOSED).order_by("starts_at")
-    past = meetings.filter(status=Meeting.Status.CLOSED).order_by("-starts_at")[:20]
+    ended = [Meeting.Status.CLOSED, Meeting.Status.CANCELLED]
+    upcoming = meetings.exclude(status__in=ended).order_by("starts_at")
+    past = meetings.filter(status__in=ended).order_by("-starts_at")[:20]
     can_prepare = request.user.is_superuser or any(m.is_secretary or m.is_admin for m in memberships)
     return render(request, "frontend/home.html", {
         "memberships": memberships, "upcoming": upcoming, "past": past, "can_prepare": can_prepare,

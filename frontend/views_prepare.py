@@ -291,3 +291,12 @@ def publish(request, meeting_id: int):
     return _run(request, meeting, "publish", lambda: services.meeting_publish(actor=request.user, meeting=meeting))
 
 
+
+
+@require_POST
+@_stoppable
+def cancel(request, meeting_id: int):
+    meeting = _meeting(request, meeting_id)
+    reason = request.POST.get("reason", "")
+    return _run(request, meeting, "cancel",
+                lambda: services.meeting_cancel(actor=request.user, meeting=meeting, reason=reason))

@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "documents",
     "voting",
     "minutes",
+    "notifications",
+    "django_tasks",
+    "django_tasks_db",
     "frontend",
 ]
 
@@ -264,6 +267,30 @@ EVENT_REPLAY_LIMIT = env_int("EVENT_REPLAY_LIMIT", 500)
 WS_MAX_FRAME_BYTES = env_int("WS_MAX_FRAME_BYTES", 16 * 1024)
 WS_RATE_PER_SECOND = env_int("WS_RATE_PER_SECOND", 20)
 PRESENCE_TTL_SECONDS = env_int("PRESENCE_TTL_SECONDS", 30)
+
+# --- Background tasks (django-tasks, database backend: SQLite and PostgreSQL) -------------------
+# Workers: `python manage.py db_worker --queue-name …` (Procfile; `make run` starts one beside the
+# server). Notices and office conversions never run inside a request. See docs/decisions.md.
+TASKS = {"default": {
+    "BACKEND": "django_tasks_db.DatabaseBackend",
+    "QUEUES": ["default", "notices", "conversions"],
+}}
+
+# --- E-mail notices (notifications/) ----------------------------------------------------------
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Phong hop khong giay <no-reply@localhost>")
+# A failed send is tried again after NOTICE_RETRY_SECONDS, doubling each time, NOTICE_MAX_ATTEMPTS in all.
+NOTICE_MAX_ATTEMPTS = env_int("NOTICE_MAX_ATTEMPTS", 6)
+NOTICE_RETRY_SECONDS = env_int("NOTICE_RETRY_SECONDS", 60)
+# Local hour at which "deadline tomorrow" reminders go out.
+NOTICE_REMINDER_HOUR = env_int("NOTICE_REMINDER_HOUR", 7)
 
 LOGGING = {
     "version": 1,

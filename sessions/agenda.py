@@ -31,6 +31,8 @@ def _agenda_changed(meeting: Meeting, actor) -> None:
 def _check_editable(meeting: Meeting) -> None:
     if meeting.status == S.CLOSED:
         raise Conflict(_("Cuộc họp đã kết thúc, không thể sửa chương trình."))
+    if meeting.status == S.CANCELLED:
+        raise Conflict(_("Cuộc họp đã bị hủy, không thể sửa."))
 
 
 _AGENDA_FIELDS = ("title", "description", "presenter_id", "planned_minutes", "confidential", "parent_id", "position")

@@ -40,7 +40,14 @@ def emit(meeting: Meeting, type: str, *, patch: dict, actor=None, **info) -> Eve
         data={"patch": patch, **info}, actor=actor if actor and actor.is_authenticated else None,
     )
     transaction.on_commit(lambda: publish(event))
+    for hook in ON_EVENT.get(type, ()):
+        hook(event)  # in the same transaction: what it records commits (or not) with the change
     return event
+
+
+# Other apps react to event types here without the services knowing them (e.g. notifications:
+# {"meeting.published": [callable(event)]}). A hook must be quick; slow work goes to a task queue.
+ON_EVENT: dict[str, list] = {}
 
 
 def publish(event: Event) -> None:

@@ -130,6 +130,7 @@ class Meeting(models.Model):
         PUBLISHED = "published", _("đã công bố")
         IN_PROGRESS = "in_progress", _("đang họp")
         CLOSED = "closed", _("đã kết thúc")
+        CANCELLED = "cancelled", _("đã hủy")
 
     committee = models.ForeignKey(Committee, on_delete=models.PROTECT, related_name="meetings")
     title = models.CharField(_("tiêu đề"), max_length=300)

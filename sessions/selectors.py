@@ -30,7 +30,7 @@ def user_meetings(user):
     )
 
 
-_VISIBLE = [Meeting.Status.PUBLISHED, Meeting.Status.IN_PROGRESS, Meeting.Status.CLOSED]
+_VISIBLE = [Meeting.Status.PUBLISHED, Meeting.Status.IN_PROGRESS, Meeting.Status.CLOSED, Meeting.Status.CANCELLED]
 
 
 def committee_members(meeting: Meeting):

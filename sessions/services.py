@@ -55,6 +55,8 @@ def meeting_update(*, actor, meeting: Meeting, **fields) -> Meeting:
     meeting = _locked(meeting)
     if meeting.status == S.CLOSED:
         raise Conflict(_("Cuộc họp đã kết thúc, không thể sửa."))
+    if meeting.status == S.CANCELLED:
+        raise Conflict(_("Cuộc họp đã bị hủy, không thể sửa."))
     allowed = {"title", "place", "starts_at", "ends_at", "remote_allowed", "chair", "secretary"}
     before = {"chair": meeting.chair_id, "secretary": meeting.secretary_id}
     for name, value in fields.items():
@@ -108,6 +110,23 @@ def meeting_publish(*, actor, meeting: Meeting) -> Meeting:
     emit(meeting, "meeting.published",
          patch=sections(meeting, "meeting", "agenda", "agenda_version", "participants"), actor=actor)
     audit_record(actor=actor, action="meeting.published", meeting=meeting, target=meeting)
+    return meeting
+
+
+@transaction.atomic
+def meeting_cancel(*, actor, meeting: Meeting, reason: str = "") -> Meeting:
+    """Call off a meeting that has not started; tablets and invitees are told (calendar CANCEL)."""
+    meeting = _locked(meeting)
+    if meeting.status not in (S.DRAFT, S.PUBLISHED):
+        raise Conflict(_("Chỉ hủy được cuộc họp chưa khai mạc."))
+    was = meeting.status
+    meeting.status = S.CANCELLED
+    meeting.save(update_fields=["status"])
+    reason = (reason or "").strip()[:300]
+    if was != S.DRAFT:
+        emit(meeting, "meeting.cancelled", patch=sections(meeting, "meeting"), actor=actor, reason=reason)
+    audit_record(actor=actor, action="meeting.cancelled", meeting=meeting, target=meeting,
+                 data={"was": was, "reason": reason})
     return meeting
 
 

@@ -4,6 +4,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from documents import services as documents_services
+from documents.models import Conversion
 from minutes import services as minutes_services
 from sessions.models import MeetingGuest, Membership
 from tests.documents_helpers import make_pdf
@@ -50,6 +51,7 @@ class Cast:
         minutes_services.credential_issue(actor=p.secretary, committee=p.committee, passphrase="mat-khau-thu-ky")
         self.document = documents_services.document_upload(
             actor=p.secretary, meeting=p.meeting, data=make_pdf(1), original_name="ke-hoach.pdf", title="Kế hoạch")
+        self.conversion = Conversion.objects.create(meeting=p.meeting, kind="docx", uploaded_by=p.secretary)
         self.users = {"anonymous": None, "guest": self.guest, "member": p.member, "other_member": self.other_member,
                       "other_secretary": self.other_secretary, "secretary": p.secretary, "chair": p.chair,
                       "admin": self.admin}
@@ -62,7 +64,8 @@ class Cast:
 
     def kwargs(self, route_kwargs) -> dict:
         values = {"meeting_id": self.meeting.pk, "committee_id": self.committee.pk, "item_id": self.item.pk,
-                  "document_id": self.document.pk, "poll_id": PLACEHOLDER_ID}
+                  "document_id": self.document.pk, "poll_id": PLACEHOLDER_ID,
+                  "conversion_id": self.conversion.pk}
         return {k: values[k] for k in route_kwargs}
 
 

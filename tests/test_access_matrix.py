@@ -43,6 +43,7 @@ ROUTES = {
     'prepare_item_delete': ('POST', "login 403 403 404 404 302 403 302"),
     'prepare_guest_invite': ('POST', "login 403 403 404 404 400 403 400"),
     'prepare_publish': ('POST', "login 403 403 404 404 409 403 409"),  # 409: already published
+    'prepare_cancel': ('POST', "login 403 403 404 404 302 403 302"),
     'members_import': ('GET', "login 403 403 403 403 403 403 200"),  # the committee's admin only
     'service_worker': ('GET', "200 200 200 200 200 200 200 200"),
     'documents_manage': ('GET', "login 403 403 404 404 200 403 200"),
@@ -54,6 +55,9 @@ ROUTES = {
     'document_delete': ('POST', "401 403 403 404 404 200 403 200"),
     'document_view': ('GET', "401 404 200 404 404 200 200 200"),  # not shown to guests
     'document_download': ('GET', "401 404 200 404 404 200 200 200"),
+    'document_conversion': ('GET', "401 403 403 404 404 200 403 200"),  # an office file being converted
+    # One's own notice preferences: the page names no person, so nobody reaches anyone else's.
+    'notice_preferences': ('GET', "login 200 200 200 200 200 200 200"),
     'minutes_edit': ('GET', "login 403 403 404 404 200 200 403"),
     'minutes_preview': ('GET', "login 403 403 404 404 200 200 403"),
     'minutes_sign': ('GET', "login 403 403 404 404 200 200 403"),

@@ -1,4 +1,6 @@
-"""Office files converted by the real headless LibreOffice, through the real upload view.
+"""Office files converted by the real headless LibreOffice, through the real upload view and the
+task queue: the upload answers 202 at once, the worker (django-tasks-db's, see tests/workers.py)
+converts and stores the document, and the conversion's status says how it went.
 
 Each conversion starts LibreOffice with a fresh profile (about 2 s here).
 """
@@ -15,13 +17,15 @@ from django.test import Client
 
 from audit.models import AuditEntry
 from documents import office, storage, validation
-from documents.models import Document, DocumentVersion
+from documents.models import Conversion, Document, DocumentVersion
+from sessions.models import Event
 from sessions.errors import Invalid
 from tests import hostile_files as h
 from tests.documents_helpers import page_texts
+from tests.workers import run_worker, run_worker_here
 
 pytestmark = [
-    pytest.mark.django_db,
+    pytest.mark.django_db(transaction=True),  # tasks are queued when the upload commits
     pytest.mark.skipif(office.office_converter() is None, reason="LibreOffice is not installed (bin/install-system-deps)"),
 ]
 
@@ -33,11 +37,17 @@ def private_root(settings, tmp_path):
     return settings.PRIVATE_MEDIA_ROOT
 
 
-def upload(personas, data: bytes, name: str):
+def upload(personas, data: bytes, name: str, *, worker=run_worker_here):
+    """Upload, let the worker run the queue, then read the conversion's status."""
     client = Client()
     client.force_login(personas.secretary)
-    return client.post(f"/meetings/{personas.meeting.pk}/documents/upload",
-                       {"file": SimpleUploadedFile(name, data, content_type="application/octet-stream")})
+    r = client.post(f"/meetings/{personas.meeting.pk}/documents/upload",
+                    {"file": SimpleUploadedFile(name, data, content_type="application/octet-stream")})
+    assert r.status_code == 202, r.content
+    assert r.json()["status"] == "queued" and "Đang chuyển tệp sang PDF" in r.json()["message"]
+    assert not Document.objects.exists()   # nothing converted inside the request
+    worker()
+    return client.get(r.json()["url"])
 
 
 @pytest.mark.parametrize("name, data, expected", [
@@ -48,7 +58,7 @@ def upload(personas, data: bytes, name: str):
 ])
 def test_an_office_file_becomes_a_readable_pdf(personas, name, data, expected):
     r = upload(personas, data, name)
-    assert r.status_code == 201, r.content
+    assert r.status_code == 200 and r.json()["status"] == "done", r.content
     assert r.json()["converted_from"] == name.rsplit(".", 1)[1]
     pdf = storage.read(r.json()["document"]["sha256"])
     assert pdf.startswith(b"%PDF-")
@@ -67,9 +77,10 @@ def test_an_office_file_becomes_a_readable_pdf(personas, name, data, expected):
 ])
 def test_a_broken_office_file_gets_a_clear_error_and_nothing_is_stored(personas, private_root, data):
     r = upload(personas, data, "bao-cao.docx")
-    assert r.status_code == 400, r.content
-    assert "Không chuyển được tệp sang PDF" in r.json()["message"] and r.json()["field"] == "file"
+    assert r.json()["status"] == "failed", r.content
+    assert "Không chuyển được tệp sang PDF" in r.json()["message"]
     assert not Document.objects.exists()
+    assert bytes(Conversion.objects.get().upload) == b""   # the upload is not kept either
     assert not [p for p in Path(private_root).rglob("*") if p.is_file()]
 
 
@@ -93,7 +104,7 @@ def test_a_linked_picture_is_never_fetched_during_conversion(personas):
     try:
         url = f"http://127.0.0.1:{server.server_port}/logo-{personas.meeting.pk}.png"
         r = upload(personas, h.odt_with_linked_image(url), "anh.odt")
-        assert r.status_code == 201, r.content
+        assert r.json()["status"] == "done", r.content
         assert _Recorder.hits == []
     finally:
         server.shutdown()
@@ -130,3 +141,14 @@ def test_a_conversion_over_its_time_is_stopped_with_everything_it_started(settin
     with pytest.raises(Invalid, match="quá 1 giây"):
         validation.check_upload(h.docx(["Chậm"]), limit=10**7)
     assert _converter_processes() == []
+
+
+def test_the_worker_process_converts_and_the_tablets_event_follows(personas, private_root):
+    # The worker as the Procfile runs it (a process of its own, queue "conversions"): the document
+    # is added by the usual service, so the event tablets follow is in the meeting's log.
+    before = personas.meeting.last_seq
+    r = upload(personas, h.docx(["Báo cáo chính trị"]), "bao-cao.docx", worker=lambda: run_worker("conversions", PRIVATE_MEDIA_ROOT=private_root))
+    assert r.json()["status"] == "done", r.content
+    added = Event.objects.get(meeting=personas.meeting, type="document.added")
+    assert added.seq > before and added.data["document_id"] == r.json()["document"]["id"]
+    assert "Báo cáo chính trị" in page_texts(storage.read(r.json()["document"]["sha256"]))[0]

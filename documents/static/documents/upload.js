@@ -14,6 +14,19 @@
     if (note) { sessionStorage.removeItem(NOTE_KEY); document.getElementById("upload-status").textContent = note; }
   } catch (e) { /* storage disabled: nothing kept */ }
 
+  // An office file is converted by the server's worker: ask how it goes until it is done.
+  function follow(url, status) {
+    setTimeout(function () {
+      fetch(url, { credentials: "same-origin", cache: "no-store" })
+        .then(function (r) { return r.json(); })
+        .then(function (b) {
+          if (b.status === "done") { status.textContent = t("done"); location.reload(); }
+          else if (b.status === "failed") { status.textContent = t("failed") + b.message; status.className = "error"; }
+          else follow(url, status);
+        }, function () { follow(url, status); });
+    }, 1500);
+  }
+
   function wire(form) {
     var bar = form.querySelector("progress"), status = form.querySelector('[role="status"]');
     form.addEventListener("submit", function (ev) {
@@ -31,7 +44,8 @@
       xhr.onload = function () {
         var body = {};
         try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
-        if (xhr.status >= 200 && xhr.status < 300) {
+        if (xhr.status === 202 && body.url) { bar.hidden = true; status.textContent = body.message; follow(body.url, status); }
+        else if (xhr.status >= 200 && xhr.status < 300) {
           // What sanitising removed must still be readable after the list refreshes.
           if (body.message) { try { sessionStorage.setItem(NOTE_KEY, body.message); } catch (e) { /* shown below only */ } }
           status.textContent = body.message || t("done");

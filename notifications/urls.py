@@ -1,0 +1,7 @@
+from django.urls import path
+
+from notifications import views
+
+urlpatterns = [
+    path("notifications/", views.preferences, name="notice_preferences"),
+]
