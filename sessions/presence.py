@@ -196,8 +196,17 @@ _presence = CoalescedBroadcast(
     PRESENCE_DELAY_SECONDS)
 
 
+MAX_PRESENCE_DELAY_SECONDS = 3.0
+
+
+def presence_delay(sockets: int) -> float:
+    """Each broadcast is the whole list to every socket: a hall of 1,000 tablets arriving would
+    otherwise cost 1,000 × 1,000 ids twice a second. Bigger rooms hear joins a little later."""
+    return min(MAX_PRESENCE_DELAY_SECONDS, max(PRESENCE_DELAY_SECONDS, sockets / 300))
+
+
 def mark_changed(meeting_id: int) -> None:
-    _presence.mark(meeting_id)
+    _presence.mark(meeting_id, presence_delay(_local_meetings.get(meeting_id, 0)))
 
 
 def ensure_ticker() -> None:

@@ -50,3 +50,11 @@ async def test_marks_from_threads_and_the_loop_merge_into_one_broadcast_built_wh
     finally:
         collector.cancel()
         publisher.loop, publisher.queue = saved
+
+
+def test_presence_waits_longer_in_big_rooms_so_a_hall_arriving_is_not_quadratic():
+    from sessions.presence import MAX_PRESENCE_DELAY_SECONDS, PRESENCE_DELAY_SECONDS, presence_delay
+
+    assert presence_delay(0) == presence_delay(30) == PRESENCE_DELAY_SECONDS   # a committee: as before
+    assert PRESENCE_DELAY_SECONDS < presence_delay(600) < MAX_PRESENCE_DELAY_SECONDS
+    assert presence_delay(1000) == presence_delay(5000) == MAX_PRESENCE_DELAY_SECONDS
