@@ -268,7 +268,10 @@ async def run(a, db_url, meeting, pop, item) -> dict:
         await asyncio.sleep(1.0)  # let poll.opened reach the tablets
 
         start = time.time() + 0.5
+        pids = [s.proc.pid for s in servers]
+        cpu_before = common.cpu_seconds(pids)
         await asyncio.gather(*(ask(c, "vote", (poll_id, start, a.spread)) for c in conns))
+        server_cpu = common.cpu_seconds(pids) - cpu_before
         t_close = time.time()
         closed = await chair.request("poll.close", {"poll_id": poll_id}, timeout=120)
         t_closed = time.time()
@@ -294,7 +297,9 @@ async def run(a, db_url, meeting, pop, item) -> dict:
         report = {
             "voters": a.voters, "daphne_processes": a.processes, "connected": ready,
             "acknowledged_ok": len(ok), "errors": sorted({str(r["ack"] or r["error"]) for r in rows} - {"ok"}),
-            "ballots_per_s": round(rate, 1), "send_to_last_ack_s": round(last_ack - first_sent, 3),
+            "ballots_per_s": round(rate, 1),
+            # CPU of the Daphne processes while the ballots were cast (turnout frames included).
+            "server_cpu_ms_per_ballot": round(1000 * server_cpu / max(1, len(ok)), 2), "send_to_last_ack_s": round(last_ack - first_sent, 3),
             "last_ballot_to_result_ms": common.summarize_ms(to_result),
             "tablets_with_result": len(to_result),
             "chair_close_sent_after_last_ack_s": round(t_close - last_ack, 3),
@@ -331,7 +336,8 @@ def main(argv=None):
     print(json.dumps(report, ensure_ascii=False, indent=2))
     ms = report["last_ballot_to_result_ms"]
     print(f"\n{report['acknowledged_ok']} ballots at {report['ballots_per_s']}/s "
-          f"(raw PostgreSQL {report['raw_postgres_ballots_per_s']}/s, ratio {report['ratio_app_to_raw']}); "
+          f"(raw PostgreSQL {report['raw_postgres_ballots_per_s']}/s, ratio {report['ratio_app_to_raw']}; "
+          f"Daphne CPU {report['server_cpu_ms_per_ballot']} ms per ballot); "
           f"last ballot → result on {report['tablets_with_result']} tablets: p99 {ms['p99']} ms, max {ms['max']} ms; "
           f"lost {report['lost']}, duplicated {report['duplicated']}")
     if a.json:

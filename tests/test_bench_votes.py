@@ -34,3 +34,4 @@ def test_a_small_vote_storm_counts_every_ballot_once_and_the_proofs_verify(tmp_p
     assert report["tally_proofs_verify"] is True
     assert report["tablets_with_result"] == 30
     assert report["ballots_per_s"] > 0 and report["raw_postgres_ballots_per_s"] > 0
+    assert report["server_cpu_ms_per_ballot"] > 0
