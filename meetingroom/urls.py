@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("documents.urls")),
     path("", include("voting.urls")),
     path("", include("minutes.urls")),
+    path("", include("consultations.urls")),
 ]
