@@ -23,7 +23,17 @@ def home(request):
     can_prepare = request.user.is_superuser or any(m.is_secretary or m.is_admin for m in memberships)
     return render(request, "frontend/home.html", {
         "memberships": memberships, "upcoming": upcoming, "past": past, "can_prepare": can_prepare,
+        "awaiting": _awaiting_consultations(request.user),
     })
+
+
+def _awaiting_consultations(user) -> list:
+    """Written consultations waiting for this user's answer (none when that app is not installed)."""
+    try:
+        from consultations.selectors import awaiting
+    except ImportError:
+        return []
+    return awaiting(user)
 
 
 def _meeting_or_404(user, meeting_id, action=policy.Action.VIEW):

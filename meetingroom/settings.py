@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "notifications",
     "django_tasks",
     "django_tasks_db",
+    "consultations",
     "frontend",
 ]
 

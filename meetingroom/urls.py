@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("voting.urls")),
     path("", include("minutes.urls")),
     path("", include("notifications.urls")),
+    path("", include("consultations.urls")),
 ]

@@ -166,9 +166,29 @@ def _percent(value) -> str:
         return str(value)
 
 
+CONSULTATIONS_TITLE = "Kết quả lấy ý kiến bằng văn bản"
+
+
+def consultations_text(records: list[dict]) -> str:
+    """What the minutes report of written consultations closed since the previous meeting:
+    records [{subject, secret, consulted, respondents, opened, closed, questions: [result dicts]}]."""
+    lines = []
+    for n, c in enumerate(records, 1):
+        kind = "phiếu kín" if c.get("secret") else "ghi tên"
+        lines.append(f"{n}. {c['subject']} (lấy ý kiến {kind} từ ngày {c.get('opened') or '…'} đến ngày "
+                     f"{c.get('closed') or '…'}; {c['respondents']}/{c['consulted']} đồng chí được lấy ý kiến đã trả lời).")
+        many = len(c.get("questions") or []) > 1
+        for i, q in enumerate(c.get("questions") or [], 1):
+            counts = "; ".join(f"{o['label']}: {o['votes']}" for o in q.get("options") or [])
+            head = f"Câu {i}: {q['text']} — " if many else f"{q['text']} — "
+            lines.append(f"{head}{counts}; chưa trả lời: {q.get('not_answered', 0)}. {q.get('outcome_text', '')}".strip())
+    return "\n".join(lines)
+
+
 def assemble(*, info: dict, members: list[dict], attendance: dict, agenda: list[dict],
-             speakers: list[dict], polls: list[dict]) -> Assembled:
-    """info: {chair, secretary, closed_time}; speakers: [{agenda_item_id, name}]."""
+             speakers: list[dict], polls: list[dict], consultations: list[dict] = ()) -> Assembled:
+    """info: {chair, secretary, closed_time}; speakers: [{agenda_item_id, name}];
+    consultations: written consultations closed since the previous meeting (consultations_text)."""
     att = group_attendance(members, attendance)
     by_item: dict = {}
     for s in speakers:
@@ -189,6 +209,8 @@ def assemble(*, info: dict, members: list[dict], attendance: dict, agenda: list[
         names = by_item.get(item["id"], [])
         items.append({**item, "speakers": names, "polls": polls_by_item.get(item["id"], [])})
         sections.append(Section(f"item.{item['id']}", f"{item['number']}. {item['title']}", _item_text(item, names)))
+    if consultations:
+        sections.append(Section("consultations", CONSULTATIONS_TITLE, consultations_text(list(consultations))))
     sections.append(Section("conclusions", "Kết luận", CONCLUSIONS_PROMPT))
     closing = "Cuộc họp kết thúc"
     if info.get("closed_time"):

@@ -17,6 +17,15 @@ def poll_records(meeting: Meeting) -> list[dict]:
     return list(meeting_poll_records(meeting))
 
 
+def consultation_records(meeting: Meeting) -> list[dict]:
+    """Written consultations closed since the previous meeting, or none without the app."""
+    try:
+        from consultations.selectors import minutes_records
+    except ImportError:
+        return []
+    return minutes_records(meeting)
+
+
 def polls_not_held(meeting: Meeting) -> list[str]:
     """Titles of polls prepared but never opened: they are not in the minutes."""
     try:
@@ -67,7 +76,8 @@ def record(meeting: Meeting) -> asm.Assembled:
         members.append({"user_id": user.pk, "name": ss.display_name(user), "title": "", "voting": False,
                         "status": "active"})
     return asm.assemble(info=info, members=members, attendance=attendance,
-                        agenda=ss.agenda(meeting), speakers=speakers, polls=poll_records(meeting))
+                        agenda=ss.agenda(meeting), speakers=speakers, polls=poll_records(meeting),
+                        consultations=consultation_records(meeting))
 
 
 def chair_block(meeting: Meeting) -> tuple[str, str]:

@@ -248,6 +248,10 @@ def _signer(actor, passphrase: str):
                                     passphrase=passphrase, chain_pem=cred.chain_pem)
 
 
+# The same credential and passphrase flow for other signed records (written consultations' reports).
+credential_signer = _signer
+
+
 def _announce(meeting: Meeting, actor, type_: str, **info) -> None:
     emit(meeting, type_, patch=sections(meeting, "minutes"), actor=actor, **info)
     group = collab_group(meeting.pk)

@@ -27,6 +27,7 @@ class Action(StrEnum):
     SET_TELLERS = "set_tellers"        # name the meeting's vote-counting board (not the IT admin)
     SEE_CONFIDENTIAL = "see_confidential"      # open Mật documents and see their titles
     CLEAR_CONFIDENTIAL = "clear_confidential"  # take the Mật mark off a document (with a reason)
+    CONSULT = "consult"                # written consultations: create, send, close, see who has answered
 
 
 def membership_of(user, committee_id) -> Membership | None:
@@ -99,6 +100,15 @@ _MEETING_RULES: dict[Action, set[str]] = {
     Action.SET_TELLERS: {R.CHAIR, R.SECRETARY},
 }
 _PREPARERS = {R.SECRETARY, R.ADMIN, R.CHAIR}
+# Between meetings (written consultations): the committee's secretary or chair asks, both sign the
+# report; answering is decided by the consultation's frozen list of people consulted.
+_COMMITTEE_RULES: dict[Action, set[str]] = {
+    Action.MANAGE_COMMITTEE: {R.ADMIN},
+    Action.PREPARE: {R.SECRETARY, R.ADMIN},
+    Action.CONSULT: {R.SECRETARY, R.CHAIR},
+    Action.SIGN_AS_SECRETARY: {R.SECRETARY},
+    Action.SIGN_AS_CHAIR: {R.CHAIR},
+}
 
 
 def can(user, action: Action, obj) -> bool:
@@ -106,11 +116,7 @@ def can(user, action: Action, obj) -> bool:
         roles = _committee_roles(user, obj.pk)
         if action == Action.VIEW:
             return bool(roles)
-        if action == Action.MANAGE_COMMITTEE:
-            return R.ADMIN in roles
-        if action == Action.PREPARE:
-            return bool(roles & {R.SECRETARY, R.ADMIN})
-        return False
+        return bool(roles & _COMMITTEE_RULES.get(action, set()))
     if isinstance(obj, Meeting):
         roles = meeting_roles(user, obj)
         if not roles:

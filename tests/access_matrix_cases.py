@@ -52,6 +52,13 @@ class Cast:
         self.document = documents_services.document_upload(
             actor=p.secretary, meeting=p.meeting, data=make_pdf(1), original_name="ke-hoach.pdf", title="Kế hoạch")
         self.conversion = Conversion.objects.create(meeting=p.meeting, kind="docx", uploaded_by=p.secretary)
+        # A written consultation sent to the committee (members consulted; its first attachment).
+        from tests.consultation_helpers import make_consultation
+        self.consultation = make_consultation(p, send=False)
+        from consultations import services as consultation_services
+        self.attachment = consultation_services.attachment_add(
+            actor=p.secretary, consultation=self.consultation, data=make_pdf(1), original_name="du-thao.pdf")
+        self.consultation = consultation_services.consultation_send(actor=p.secretary, consultation=self.consultation)
         self.users = {"anonymous": None, "guest": self.guest, "member": p.member, "other_member": self.other_member,
                       "other_secretary": self.other_secretary, "secretary": p.secretary, "chair": p.chair,
                       "admin": self.admin}
@@ -65,7 +72,8 @@ class Cast:
     def kwargs(self, route_kwargs) -> dict:
         values = {"meeting_id": self.meeting.pk, "committee_id": self.committee.pk, "item_id": self.item.pk,
                   "document_id": self.document.pk, "poll_id": PLACEHOLDER_ID,
-                  "conversion_id": self.conversion.pk}
+                  "conversion_id": self.conversion.pk,
+                  "consultation_id": self.consultation.pk, "attachment_id": self.attachment.pk}
         return {k: values[k] for k in route_kwargs}
 
 

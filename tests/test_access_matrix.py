@@ -71,6 +71,21 @@ ROUTES = {
     'teller_key': ('GET', "login 200 200 200 200 200 200 200"),
     'teller_board': ('GET', "login 403 403 404 404 200 200 403"),
     'poll_count': ('GET', "login 403 403 404 404 403 404 403"),
+    # Written consultations (an open one, sent to the committee's voting members): members of the
+    # committee see it, the secretary and chair manage it; the admin is no voting member, so not
+    # consulted; a guest of one meeting is no member of the committee.
+    'consultations': ('GET', "login 404 200 404 404 200 200 200"),
+    'consultation_new': ('GET', "login 404 403 404 404 200 200 403"),
+    'consultation': ('GET', "login 404 200 404 404 200 200 200"),
+    'consultation_question_add': ('POST', "login 404 403 404 404 409 409 403"),  # 409: sent, not editable
+    'consultation_question_remove': ('POST', "login 404 403 404 404 409 409 403"),
+    'consultation_attachment_add': ('POST', "login 404 403 404 404 400 400 403"),  # 400: no file
+    'consultation_attachment': ('GET', "login 404 200 404 404 200 200 404"),
+    'consultation_send': ('POST', "login 404 403 404 404 409 409 403"),  # 409: already sent
+    'consultation_answer': ('POST', "login 404 400 404 404 400 400 403"),  # 400: no answers; 403: not consulted
+    'consultation_close': ('POST', "login 404 403 404 404 302 302 403"),
+    'consultation_report_sign': ('GET', "login 404 403 404 404 200 200 403"),
+    'consultation_report_pdf': ('GET', "login 404 404 404 404 404 404 404"),  # open: no report yet
 }
 
 # Socket endpoints: "open", or the close code the server answers with.
