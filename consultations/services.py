@@ -43,8 +43,10 @@ class AlreadyAnswered(Conflict):
 
 
 def _announce(consultation: Consultation, kind: str) -> None:
-    """Hook for notices ("opened", "closed"), run after commit. The lead wires the e-mail/notice
-    queue here; until then it does nothing."""
+    """Notices ("opened", "closed"), run after commit: e-mails are queued, never sent here."""
+    from consultations import notices
+
+    notices.announce(consultation, kind)
 
 
 def _after_commit(consultation: Consultation, kind: str) -> None:
