@@ -4,7 +4,6 @@ import functools
 import secrets
 from datetime import datetime
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,8 +17,9 @@ from consultations import selectors, services
 from consultations.models import Consultation, Report
 from documents import storage
 from minutes import services as minutes_services
+from meetingroom.pages import page_view
 from sessions import policy
-from sessions.errors import DomainError, Forbidden, Invalid, NotFound
+from sessions.errors import Forbidden, Invalid, NotFound
 from sessions.models import Membership
 from sessions.policy import Action
 from sessions.selectors import display_name
@@ -27,15 +27,7 @@ from sessions.selectors import display_name
 MAX_UPLOAD_NOTE = _("Chỉ nhận tệp PDF hoặc tệp văn phòng.")
 
 
-def page(view):
-    @functools.wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as e:
-            return render(request, "consultations/error.html", {"message": e.message}, status=e.http_status)
-    return wrapper
+page = page_view("consultations/error.html")
 
 
 def _pdf(data: bytes, filename: str) -> HttpResponse:

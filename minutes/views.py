@@ -2,9 +2,7 @@
 
 Views only parse, authorize (sessions.policy) and call services; DomainErrors become 4xx pages.
 """
-import functools
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
@@ -14,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from minutes import render as minutes_render
 from minutes import ltv, selectors, services, signing, tokens
 from minutes.models import Minutes
+from meetingroom.pages import page_view
 from sessions import policy
 from sessions.errors import DomainError, Forbidden, Invalid, NotFound
 from sessions.policy import Action
@@ -21,16 +20,7 @@ from sessions.policy import Action
 MAX_UPLOAD = 50 * 1024 * 1024
 
 
-def page(view):
-    @functools.wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as e:
-            return render(request, "minutes/error.html", {"message": e.message}, status=e.http_status)
-
-    return wrapper
+page = page_view("minutes/error.html")
 
 
 def _committee_member(user, meeting):

@@ -4,13 +4,12 @@ Counting is an HTTP form, not a socket action: passphrases must never sit in a t
 (sessionStorage) or be resent; they are used in memory for one request and never stored.
 Views only parse, authorize (sessions.policy) and call voting.board / voting.services.
 """
-import functools
 
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from meetingroom.pages import page_view
 from sessions import policy
 from sessions.errors import DomainError, Forbidden, NotFound
 from sessions.policy import Action
@@ -20,16 +19,8 @@ from voting.models import Poll, TellerBoard, TellerKey
 
 
 def page(view):
-    @functools.wraps(view)
-    @login_required
-    @require_http_methods(["GET", "POST"])
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except (Forbidden, NotFound) as e:
-            return render(request, "minutes/error.html", {"message": e.message}, status=e.http_status)
-
-    return wrapper
+    """GET and POST only; other refusals (Invalid, Conflict) are shown on the page itself by the views."""
+    return page_view("minutes/error.html", (Forbidden, NotFound))(require_http_methods(["GET", "POST"])(view))
 
 
 @page
