@@ -12,22 +12,13 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from consultations.models import Consultation, EncryptedAnswer, Respondent
-from sessions.errors import DomainError
 from voting import ballot_crypto as bc
 from voting import ballot_keys
+from voting.secret_tally import BallotKeyUnavailable as KeyMissing  # the same refusals as for polls
+from voting.secret_tally import TallyFailed
 
 log = logging.getLogger(__name__)
 DOMAIN = b"consultation"
-
-
-class TallyFailed(DomainError):
-    code = "tally_failed"
-    http_status = 409
-
-
-class KeyMissing(DomainError):
-    code = "ballot_key_unavailable"
-    http_status = 503
 
 
 def begin(consultation: Consultation) -> None:
