@@ -216,10 +216,9 @@ def report_sign(request, consultation_id: int):
             raise Forbidden(_("Đồng chí không ký báo cáo này ở bước hiện tại."))
         try:
             if request.POST.get("op") == "create_certificate":
-                if request.POST.get("passphrase", "") != request.POST.get("passphrase2", ""):
-                    raise Invalid(_("Hai lần nhập mật khẩu không khớp."), field="passphrase2")
                 minutes_services.credential_issue(actor=request.user, committee=c.committee,
-                                                  passphrase=request.POST.get("passphrase", ""))
+                                                  passphrase=request.POST.get("passphrase", ""),
+                                                  confirm=request.POST.get("passphrase2", ""))
             elif role == "secretary":
                 reports.report_sign_as_secretary(actor=request.user, consultation=c,
                                                  passphrase=request.POST.get("passphrase", ""))

@@ -101,7 +101,11 @@ def _ca_for(committee: Committee) -> CertificateAuthority:
 
 
 @transaction.atomic
-def credential_issue(*, actor, committee: Committee, passphrase: str) -> SigningCredential:
+def credential_issue(*, actor, committee: Committee, passphrase: str, confirm: str | None = None) -> SigningCredential:
+    """A signing certificate from the committee's CA, its key sealed by `passphrase`; `confirm` is
+    the passphrase typed a second time on a form (a typo would lock the key away for good)."""
+    if confirm is not None and confirm != passphrase:
+        raise Invalid(_("Hai lần nhập mật khẩu không khớp."), field="passphrase2")
     ca = _ca_for(committee)
     name = display_name(actor)
     cert, key, not_after = signing.issue_certificate(

@@ -85,10 +85,9 @@ def minutes_sign(request, meeting_id: int):
         op = request.POST.get("op")
         try:
             if op == "create_certificate":
-                passphrase = request.POST.get("passphrase", "")
-                if passphrase != request.POST.get("passphrase2", ""):
-                    raise Invalid(_("Hai lần nhập mật khẩu không khớp."), field="passphrase2")
-                services.credential_issue(actor=request.user, committee=meeting.committee, passphrase=passphrase)
+                services.credential_issue(actor=request.user, committee=meeting.committee,
+                                          passphrase=request.POST.get("passphrase", ""),
+                                          confirm=request.POST.get("passphrase2", ""))
             elif op == "import_pkcs12":
                 upload = request.FILES.get("file")
                 if upload is None or upload.size > 1024 * 1024:
