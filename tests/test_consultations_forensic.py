@@ -80,7 +80,7 @@ def _follows_the_answer(written, answer_of):
     return found
 
 
-def _inspect(consultation_id, ranges, answer_of, private, keys):
+def _inspect(ranges, answer_of, private, keys):
     written = _written_by(ranges)
     # Every person's requests wrote the same tables, the same number of row versions of the same sizes
     # (the session aside: its signed cookie value varies in length), whatever they answered.
@@ -151,7 +151,7 @@ def test_a_superuser_with_pages_and_wal_cannot_link_a_consulted_member_to_an_ans
         assert _answer(clients[u.pk], c, questions, changed, f"other-form-{i}").status_code == 409  # refused
         ranges[u.pk] = (low, next_xid())
 
-    _inspect(c.pk, ranges, answer_of, private, keys)   # while open
+    _inspect(ranges, answer_of, private, keys)   # while open
 
     secretary = Client()
     secretary.force_login(personas.secretary)
@@ -161,7 +161,7 @@ def test_a_superuser_with_pages_and_wal_cannot_link_a_consulted_member_to_an_ans
     assert c.status == Consultation.Status.CLOSED and c.wrapped_key is None
     assert [[o["votes"] for o in r["options"]] for r in c.results] == [[6, 4, 2], [2, 4, 6]]
 
-    _inspect(c.pk, ranges, answer_of, private, keys)   # after closing: the same, dead versions included
+    _inspect(ranges, answer_of, private, keys)   # after closing: the same, dead versions included
 
     # WAL: every person's transactions touched the same relations; no record they wrote (full-page
     # images included) holds an answer; neither the WAL nor any page ever held the private key.
