@@ -204,6 +204,19 @@ def _attachment_save(*, actor, consultation, checked, digest, original_name, tit
 
 
 @transaction.atomic
+def conversion_dismiss(*, actor, consultation: Consultation, conversion_id: int) -> None:
+    """Take a failed conversion's message off the draft page (the secretary has read it)."""
+    consultation = _draft(consultation)
+    conversion = consultation.conversions.filter(pk=conversion_id, status=Conversion.Status.FAILED).first()
+    if conversion is None:
+        raise Invalid(_("Không có tệp chuyển đổi lỗi này."), field="conversion")
+    conversion.delete()
+    audit_record(actor=actor, action="consultation.attachment_conversion_dismissed", committee=consultation.committee,
+                 target=consultation, data={"conversion": conversion_id, "original_name": conversion.original_name,
+                                            "message": conversion.message})
+
+
+@transaction.atomic
 def consultation_send(*, actor, consultation: Consultation) -> Consultation:
     """Open it: the list of people consulted is frozen (active voting members only)."""
     consultation = _draft(consultation)

@@ -122,10 +122,10 @@ def _managed_post(view):
     @page
     @require_POST
     @functools.wraps(view)
-    def wrapper(request, consultation_id: int):
+    def wrapper(request, consultation_id: int, **route):
         c = selectors.consultation_for(request.user, consultation_id, Action.CONSULT)
         try:
-            view(request, c)
+            view(request, c, **route)
         except (Invalid, Conflict) as e:
             return _detail(request, c, error=e.message, status=e.http_status)
         return redirect("consultation", c.pk)
@@ -152,6 +152,11 @@ def attachment_add(request, c):
         raise Invalid(_("Chọn tệp cần đính kèm.") + " " + str(MAX_UPLOAD_NOTE), field="file")
     services.attachment_add(actor=request.user, consultation=c, data=upload.read(), original_name=upload.name,
                             title=request.POST.get("title", ""))
+
+
+@_managed_post
+def conversion_dismiss(request, c, *, conversion_id: int):
+    services.conversion_dismiss(actor=request.user, consultation=c, conversion_id=conversion_id)
 
 
 @_managed_post

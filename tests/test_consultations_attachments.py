@@ -80,11 +80,14 @@ def test_a_broken_office_file_shows_its_message_and_stores_nothing(personas, pri
     page = client.get(f"/consultations/{c.pk}/").content.decode()
     assert "hong.docx: Không chuyển được tệp sang PDF" in page and "conversion-failed" in page
     assert "data-converting" not in page
+    # The secretary has read it: "Đã hiểu" takes the message off the page (audited); nothing else changes.
+    assert client.post(f"/consultations/{c.pk}/conversions/{conversion.pk}/dismiss").status_code == 302
+    assert not Conversion.objects.filter(consultation=c).exists()
+    assert "hong.docx" not in client.get(f"/consultations/{c.pk}/").content.decode()
+    assert AuditEntry.objects.get(action="consultation.attachment_conversion_dismissed").data["original_name"] == "hong.docx"
     # A failed file does not hold the consultation back.
     assert client.post(f"/consultations/{c.pk}/send").status_code == 302
     assert Consultation.objects.get(pk=c.pk).status == "open"
-    # Once sent, the draft-only list is gone for everyone.
-    assert "hong.docx" not in client.get(f"/consultations/{c.pk}/").content.decode()
 
 
 def test_sending_while_an_attachment_converts_is_refused_with_a_message(personas, private_root):
