@@ -169,8 +169,8 @@ def _attachment_queue(*, actor, consultation, data, kind, original_name, title) 
     # Under the consultation's lock: sending (which refuses while a conversion is pending) waits for it.
     consultation = _draft(consultation)
     conversion = Conversion.objects.create(consultation=consultation, upload=data, kind=kind,
-                                           original_name=original_name[:255], options={"title": (title or "").strip()[:300]},
-                                           uploaded_by=actor)
+                                           original_name=original_name[:255],
+                                           options={"title": (title or "").strip()[:300]}, uploaded_by=actor)
     audit_record(actor=actor, action="consultation.attachment_conversion_queued", committee=consultation.committee,
                  target=consultation, data={"conversion": conversion.pk, "kind": kind, "size": len(data),
                                             "original_name": conversion.original_name})

@@ -55,7 +55,8 @@ def convert(conversion_id: int) -> str:
     # Claimed once: a task that runs twice converts once.
     if not Conversion.objects.filter(pk=conversion_id, status=C.QUEUED).update(status=C.CONVERTING):
         return "already handled"
-    conversion = Conversion.objects.select_related("meeting", "consultation", "document", "uploaded_by").get(pk=conversion_id)
+    conversion = (Conversion.objects.select_related("meeting", "consultation", "document", "uploaded_by")
+                  .get(pk=conversion_id))
     actor = conversion.uploaded_by
     result = None
     try:
