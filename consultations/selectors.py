@@ -25,6 +25,15 @@ def consultation_for(user, consultation_id, action: Action = Action.VIEW) -> Con
     return c
 
 
+def unfinished_conversions(consultation: Consultation) -> list:
+    """Office files being converted into attachments, and failed ones with their message (the
+    secretary's draft page). Done ones are attachments by then."""
+    from documents.models import Conversion  # noqa: PLC0415 (documents.conversions imports consultations lazily)
+
+    return list(Conversion.objects.filter(consultation=consultation).exclude(status=Conversion.Status.DONE)
+                .only("pk", "status", "message", "original_name", "options", "kind").order_by("pk"))
+
+
 def committee_consultations(user, committee) -> list[Consultation]:
     qs = Consultation.objects.filter(committee=committee).prefetch_related("questions")
     if not policy.can(user, Action.CONSULT, committee):

@@ -16,8 +16,10 @@ from audit.services import audit_record
 from consultations import results as res
 from consultations import secret
 from consultations.models import Answer, Attachment, Consultation, Question, Respondent
+from documents import conversions
 from documents import services as documents_services
 from documents import storage
+from documents.models import Conversion
 from sessions.errors import Conflict, Invalid
 from sessions.models import Committee, Membership
 from voting import rules
@@ -40,6 +42,11 @@ class NotConsulted(Conflict):
 
 class AlreadyAnswered(Conflict):
     code = "already_answered"
+
+
+class AttachmentConverting(Conflict):
+    code = "attachment_converting"
+    default_message = _("Còn tài liệu kèm theo đang chuyển sang PDF; chờ chuyển xong rồi gửi.")
 
 
 def _announce(consultation: Consultation, kind: str) -> None:
@@ -143,27 +150,70 @@ def question_remove(*, actor, consultation: Consultation, question_id: int) -> N
 
 
 def attachment_add(*, actor, consultation: Consultation, data: bytes, original_name: str = "",
-                   title: str = "") -> Attachment:
-    """A PDF (or office file) checked, converted and sanitised exactly like a meeting document,
-    outside any transaction (a conversion takes seconds), then stored content-addressed."""
+                   title: str = "") -> Attachment | Conversion:
+    """A PDF is checked and sanitised exactly like a meeting document, outside any transaction, then
+    stored content-addressed. An office file is queued for the worker (documents.conversions) and
+    becomes the attachment when converted: the Conversion is returned, its status on the page."""
     if consultation.status != S.DRAFT:
         raise Conflict(_("Phiếu lấy ý kiến đã gửi, không thể sửa."))
-    checked = documents_services.intake(data)
-    digest = storage.put(checked.data)
-    return _attachment_save(actor=actor, consultation=consultation, checked=checked, digest=digest,
+    kind = conversions.office_kind(data)
+    if kind:
+        return _attachment_queue(actor=actor, consultation=consultation, data=data, kind=kind,
+                                 original_name=original_name, title=title)
+    return attachment_store(actor=actor, consultation=consultation, checked=documents_services.intake(data),
                             original_name=original_name, title=title)
 
 
 @transaction.atomic
-def _attachment_save(*, actor, consultation, checked, digest, original_name, title) -> Attachment:
+def _attachment_queue(*, actor, consultation, data, kind, original_name, title) -> Conversion:
+    # Under the consultation's lock: sending (which refuses while a conversion is pending) waits for it.
+    consultation = _draft(consultation)
+    conversion = Conversion.objects.create(consultation=consultation, upload=data, kind=kind,
+                                           original_name=original_name[:255],
+                                           options={"title": (title or "").strip()[:300]}, uploaded_by=actor)
+    audit_record(actor=actor, action="consultation.attachment_conversion_queued", committee=consultation.committee,
+                 target=consultation, data={"conversion": conversion.pk, "kind": kind, "size": len(data),
+                                            "original_name": conversion.original_name})
+    conversions.enqueue(conversion)
+    return conversion
+
+
+def attachment_store(*, actor, consultation: Consultation, checked, original_name: str = "", title: str = "",
+                     conversion: Conversion | None = None) -> Attachment:
+    """Store a checked PDF (from the request, or from the worker with its `conversion`) and attach it."""
+    digest = storage.put(checked.data)
+    return _attachment_save(actor=actor, consultation=consultation, checked=checked, digest=digest,
+                            original_name=original_name, title=title, conversion=conversion)
+
+
+@transaction.atomic
+def _attachment_save(*, actor, consultation, checked, digest, original_name, title, conversion=None) -> Attachment:
     consultation = _draft(consultation)
     title = (title or "").strip() or original_name.rsplit(".", 1)[0] or _("Tài liệu")
     a = Attachment.objects.create(consultation=consultation, title=title[:300], original_name=original_name[:255],
                                   sha256=digest, size=len(checked.data), pages=checked.pages, uploaded_by=actor)
+    if conversion is not None:
+        # Done in the same transaction: the attachment and "no longer converting" are seen together.
+        Conversion.objects.filter(pk=conversion.pk).update(status=Conversion.Status.DONE, upload=b"",
+                                                           finished_at=timezone.now())
     audit_record(actor=actor, action="consultation.attachment_added", committee=consultation.committee, target=a,
                  data={"consultation": consultation.pk, "sha256": digest, "title": a.title,
-                       "removed": checked.removed, "converted_from": checked.converted_from})
+                       "removed": checked.removed, "converted_from": checked.converted_from,
+                       "conversion": conversion.pk if conversion is not None else None})
     return a
+
+
+@transaction.atomic
+def conversion_dismiss(*, actor, consultation: Consultation, conversion_id: int) -> None:
+    """Take a failed conversion's message off the draft page (the secretary has read it)."""
+    consultation = _draft(consultation)
+    conversion = consultation.conversions.filter(pk=conversion_id, status=Conversion.Status.FAILED).first()
+    if conversion is None:
+        raise Invalid(_("Không có tệp chuyển đổi lỗi này."), field="conversion")
+    conversion.delete()
+    audit_record(actor=actor, action="consultation.attachment_conversion_dismissed", committee=consultation.committee,
+                 target=consultation, data={"conversion": conversion_id, "original_name": conversion.original_name,
+                                            "message": conversion.message})
 
 
 @transaction.atomic
@@ -172,6 +222,8 @@ def consultation_send(*, actor, consultation: Consultation) -> Consultation:
     consultation = _draft(consultation)
     if not consultation.questions.exists():
         raise Invalid(_("Thêm ít nhất một câu hỏi trước khi gửi."), field="questions")
+    if consultation.conversions.filter(status__in=conversions.PENDING).exists():
+        raise AttachmentConverting()
     _clean_deadline(consultation.deadline)
     still = set(Membership.objects.filter(committee=consultation.committee, is_active=True, is_voting_member=True)
                 .values_list("user_id", flat=True))

@@ -13,6 +13,8 @@ urlpatterns = [
          name="consultation_attachment_add"),
     path("consultations/<int:consultation_id>/attachments/<int:attachment_id>.pdf", views.attachment_view,
          name="consultation_attachment"),
+    path("consultations/<int:consultation_id>/conversions/<int:conversion_id>/dismiss", views.conversion_dismiss,
+         name="consultation_conversion_dismiss"),
     path("consultations/<int:consultation_id>/send", views.consultation_send, name="consultation_send"),
     path("consultations/<int:consultation_id>/answer", views.consultation_answer, name="consultation_answer"),
     path("consultations/<int:consultation_id>/close", views.consultation_close, name="consultation_close"),

@@ -19,7 +19,7 @@ from documents import storage
 from minutes import services as minutes_services
 from meetingroom.pages import page_view
 from sessions import policy
-from sessions.errors import Forbidden, Invalid, NotFound
+from sessions.errors import Conflict, Forbidden, Invalid, NotFound
 from sessions.models import Membership
 from sessions.policy import Action
 from sessions.selectors import display_name
@@ -103,6 +103,7 @@ def _detail(request, c: Consultation, *, error=None, posted=None, status=200):
         "turnout": selectors.turnout(c) if manage and c.status != Consultation.Status.DRAFT else None,
         "people": [display_name(m.user) for m in _members(c.committee) if m.user_id in c.consulted],
         "report": report, "sign_role": _sign_role(user, c, report),
+        "conversions": selectors.unfinished_conversions(c) if manage and c.status == Consultation.Status.DRAFT else [],
         # A secret form's retry token: the same page sent twice is one answer, not "already answered".
         "token": secrets.token_urlsafe(16),
     }, status=status)
@@ -116,16 +117,17 @@ def consultation_detail(request, consultation_id: int):
 
 
 def _managed_post(view):
-    """POST by the secretary or chair on a consultation; Invalid shows the page again (400)."""
+    """POST by the secretary or chair on a consultation; Invalid (400) or Conflict (409) shows the
+    page again with the message."""
     @page
     @require_POST
     @functools.wraps(view)
-    def wrapper(request, consultation_id: int):
+    def wrapper(request, consultation_id: int, **route):
         c = selectors.consultation_for(request.user, consultation_id, Action.CONSULT)
         try:
-            view(request, c)
-        except Invalid as e:
-            return _detail(request, c, error=e.message, status=400)
+            view(request, c, **route)
+        except (Invalid, Conflict) as e:
+            return _detail(request, c, error=e.message, status=e.http_status)
         return redirect("consultation", c.pk)
     return wrapper
 
@@ -150,6 +152,11 @@ def attachment_add(request, c):
         raise Invalid(_("Chọn tệp cần đính kèm.") + " " + str(MAX_UPLOAD_NOTE), field="file")
     services.attachment_add(actor=request.user, consultation=c, data=upload.read(), original_name=upload.name,
                             title=request.POST.get("title", ""))
+
+
+@_managed_post
+def conversion_dismiss(request, c, *, conversion_id: int):
+    services.conversion_dismiss(actor=request.user, consultation=c, conversion_id=conversion_id)
 
 
 @_managed_post

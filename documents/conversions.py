@@ -4,19 +4,38 @@ An upload of an office file is queued (`conversion_queue`) and answered at once 
 the worker (`convert` task) runs LibreOffice, then stores the document exactly as a PDF upload
 would (documents.services), which emits the document event every tablet already follows. A
 failed conversion keeps the secretary's message on the row for the page to show.
+
+The same row and task convert an attachment of a written consultation (`consultation` set instead of
+`meeting`, queued by consultations.services): the worker then stores the attachment there.
 """
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from django_tasks import task
-from documents import services
+from documents import services, validation
 from documents.models import Conversion, Document
 from sessions.errors import DomainError, NotFound
 from sessions.models import Meeting
 
 C = Conversion.Status
+PENDING = (C.QUEUED, C.CONVERTING)
+
+
+def office_kind(data: bytes) -> str:
+    """The office kind of an upload that goes to the conversion queue, or "" for one checked now."""
+    kind = validation.sniff(data[:4096])
+    if kind not in validation.OFFICE_KINDS:
+        return ""
+    validation.check_size(len(data), settings.DOCUMENT_MAX_BYTES)
+    return kind
+
+
+def enqueue(conversion: Conversion) -> None:
+    """Hand the row to the worker once the transaction that made it commits."""
+    transaction.on_commit(lambda: convert.enqueue(conversion.pk))
 
 
 @transaction.atomic
@@ -27,7 +46,7 @@ def conversion_queue(*, actor, meeting: Meeting, data: bytes, kind: str, origina
                                            original_name=original_name[:255], options=options, uploaded_by=actor)
     audit_record(actor=actor, action="document.conversion_queued", meeting=meeting, target=document,
                  data={"conversion": conversion.pk, "kind": kind, "size": len(data)})
-    transaction.on_commit(lambda: convert.enqueue(conversion.pk))
+    enqueue(conversion)
     return conversion
 
 
@@ -36,11 +55,20 @@ def convert(conversion_id: int) -> str:
     # Claimed once: a task that runs twice converts once.
     if not Conversion.objects.filter(pk=conversion_id, status=C.QUEUED).update(status=C.CONVERTING):
         return "already handled"
-    conversion = Conversion.objects.select_related("meeting", "document", "uploaded_by").get(pk=conversion_id)
+    conversion = (Conversion.objects.select_related("meeting", "consultation", "document", "uploaded_by")
+                  .get(pk=conversion_id))
     actor = conversion.uploaded_by
+    result = None
     try:
         checked = services.intake(bytes(conversion.upload))
-        if conversion.document_id:
+        if conversion.consultation_id:
+            # Imported here: consultations builds on documents, documents names no other app at import.
+            from consultations import services as consultation_services
+
+            consultation_services.attachment_store(actor=actor, consultation=conversion.consultation, checked=checked,
+                                                   original_name=conversion.original_name,
+                                                   title=conversion.options.get("title", ""), conversion=conversion)
+        elif conversion.document_id:
             services.document_add_version(actor=actor, document=conversion.document, checked=checked,
                                           original_name=conversion.original_name)
             result = conversion.document
@@ -66,8 +94,8 @@ def conversion_for(user, conversion_id) -> Conversion:
     """The conversion, if this user may prepare its meeting; NotFound otherwise."""
     from sessions import policy
 
-    conversion = Conversion.objects.filter(pk=conversion_id).select_related("meeting").first()
-    if conversion is None:
+    conversion = Conversion.objects.filter(pk=conversion_id, meeting__isnull=False).select_related("meeting").first()
+    if conversion is None:   # a consultation's conversion shows on the consultation's page
         raise NotFound(_("Không tìm thấy tệp đang chuyển đổi."))
     policy.require(user, policy.Action.PREPARE, conversion.meeting)
     return conversion

@@ -86,7 +86,8 @@ class Conversion(models.Model):
 
     The upload answers at once; the worker converts, then adds the document (or the version) as an
     upload of a PDF would, and the usual document event reaches the tablets. The uploaded bytes are
-    kept here only until then.
+    kept here only until then. Its target is a meeting or, for an attachment of a written
+    consultation, the consultation (exactly one of the two).
     """
 
     class Status(models.TextChoices):
@@ -95,16 +96,25 @@ class Conversion(models.Model):
         DONE = "done", _("đã xong")
         FAILED = "failed", _("không chuyển được")
 
-    meeting = models.ForeignKey("meeting_sessions.Meeting", on_delete=models.CASCADE, related_name="+")
+    meeting = models.ForeignKey("meeting_sessions.Meeting", null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="+")
+    consultation = models.ForeignKey("consultations.Consultation", null=True, blank=True, on_delete=models.CASCADE,
+                                     related_name="conversions", help_text="an attachment of this consultation")
     document = models.ForeignKey(Document, null=True, blank=True, on_delete=models.CASCADE, related_name="+",
                                  help_text="a new version of this document; empty: a new document")
     upload = models.BinaryField(default=bytes)
     kind = models.CharField(max_length=20)
     original_name = models.CharField(max_length=255, blank=True)
-    options = models.JSONField(default=dict)   # title, agenda_item_id, confidential, guest_visible
+    options = models.JSONField(default=dict)   # title, agenda_item_id, confidential, guest_visible (meeting)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     message = models.TextField(blank=True)
     result = models.ForeignKey(Document, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(
+            condition=models.Q(meeting__isnull=False, consultation__isnull=True)
+            | models.Q(meeting__isnull=True, consultation__isnull=False),
+            name="conversion_one_target")]

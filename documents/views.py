@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from documents import byte_ranges, conversions, sanitize, selectors, services, validation
+from documents import byte_ranges, conversions, sanitize, selectors, services
 from sessions import policy
 from sessions.errors import DomainError, Invalid
 from sessions.models import Device, Meeting
@@ -94,15 +94,6 @@ def manage_page(request, meeting_id: int):
     })
 
 
-def _office_kind(data: bytes) -> str:
-    """The office kind of an upload that goes to the conversion queue, or "" for one checked now."""
-    kind = validation.sniff(data[:4096])
-    if kind not in validation.OFFICE_KINDS:
-        return ""
-    validation.check_size(len(data), settings.DOCUMENT_MAX_BYTES)
-    return kind
-
-
 def _queued_reply(conversion) -> JsonResponse:
     """202: the file is kept and converted by the worker; the page follows it at `url`."""
     return JsonResponse({"status": conversion.status, "conversion": conversion.pk,
@@ -118,7 +109,7 @@ def upload(request, meeting_id: int):
     options = {"title": request.POST.get("title", ""),
                "agenda_item_id": _int_or_none(request.POST.get("agenda_item"), "agenda_item"),
                "confidential": _bool(request, "confidential"), "guest_visible": _bool(request, "guest_visible")}
-    kind = _office_kind(data)
+    kind = conversions.office_kind(data)
     if kind:
         return _queued_reply(conversions.conversion_queue(actor=request.user, meeting=meeting, data=data, kind=kind,
                                                           original_name=name, **options))
@@ -143,7 +134,7 @@ def conversion_status(request, conversion_id: int):
 def add_version(request, document_id: int):
     document = selectors.document_for(request.user, document_id, Action.PREPARE)
     data, name = _uploaded_bytes(request)
-    kind = _office_kind(data)
+    kind = conversions.office_kind(data)
     if kind:
         return _queued_reply(conversions.conversion_queue(actor=request.user, meeting=document.meeting, data=data,
                                                           kind=kind, original_name=name, document=document))

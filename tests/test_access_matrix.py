@@ -81,6 +81,7 @@ ROUTES = {
     'consultation_question_remove': ('POST', "login 404 403 404 404 409 409 403"),
     'consultation_attachment_add': ('POST', "login 404 403 404 404 400 400 403"),  # 400: no file
     'consultation_attachment': ('GET', "login 404 200 404 404 200 200 404"),
+    'consultation_conversion_dismiss': ('POST', "login 404 403 404 404 409 409 403"),  # 409: already sent
     'consultation_send': ('POST', "login 404 403 404 404 409 409 403"),  # 409: already sent
     'consultation_answer': ('POST', "login 404 400 404 404 400 400 403"),  # 400: no answers; 403: not consulted
     'consultation_close': ('POST', "login 404 403 404 404 302 302 403"),

@@ -1,6 +1,6 @@
 """A written consultation in real Chromium: the secretary sends it, members answer on their tablets,
 one changes an answer, the deadline passes, the report is signed by the secretary and the chair and
-read back (text and signatures)."""
+read back (text and signatures). And an office attachment converted by the worker while the page is open."""
 import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -9,12 +9,15 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from consultations.models import Consultation
+from consultations.models import Attachment, Consultation
+from documents import office
 from minutes import ltv, signing
 from minutes import services as minutes_services
 from tests.browser import chromium, confirm, signed_in_page
-from tests.consultation_helpers import pass_deadline
+from tests import hostile_files as h
+from tests.consultation_helpers import make_consultation, pass_deadline
 from tests.documents_helpers import make_pdf, page_texts
+from tests.workers import run_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 
@@ -123,3 +126,23 @@ def test_secretary_sends_members_answer_and_the_signed_report_reads_back(daphne,
     assert all(r.intact and r.valid and r.trusted and not r.modified_after for r in reports)
     for page in (secretary, m1, m2, m3, chair):
         page.context.close()
+
+
+@pytest.mark.skipif(office.office_converter() is None, reason="LibreOffice is not installed")
+def test_an_office_attachment_appears_on_the_open_page_when_the_worker_has_converted_it(daphne, personas, browser):
+    c = make_consultation(personas, send=False)
+    secretary = signed_in_page(browser, daphne, "secretary")
+    secretary.goto(f"/consultations/{c.pk}/")
+    secretary.fill("#q-text", "Câu hỏi đang gõ dở")
+    secretary.fill("#a-title", "Phụ lục kinh phí")
+    secretary.set_input_files("#a-file", files=[{"name": "phu-luc.docx", "mimeType": "application/octet-stream",
+                                                "buffer": h.docx(["Phụ lục kinh phí năm 2026"])}])
+    secretary.get_by_role("button", name="Đính kèm").click()
+    expect(secretary.locator(".conversion-pending")).to_contain_text("phu-luc.docx: đang chuyển sang PDF")
+    secretary.fill("#q-text", "Câu hỏi đang gõ dở")
+    run_worker("conversions")   # the worker process; the page is left open, not reloaded
+    expect(secretary.get_by_role("link", name=re.compile("Phụ lục kinh phí"))).to_be_visible(timeout=15_000)
+    expect(secretary.locator("#attachment-conversions")).to_have_count(0)
+    expect(secretary.locator("#q-text")).to_have_value("Câu hỏi đang gõ dở")   # only the attachment area changed
+    assert Attachment.objects.get(consultation=c).title == "Phụ lục kinh phí"
+    secretary.context.close()

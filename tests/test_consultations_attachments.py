@@ -1,0 +1,108 @@
+"""Office files attached to a written consultation: the page answers at once, the real worker (the
+conversions queue, real LibreOffice) converts and attaches the PDF, a broken file leaves its message
+on the secretary's page and stores nothing, and the consultation is not sent while one converts."""
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from audit.models import AuditEntry
+from consultations.models import Attachment, Consultation
+from documents import office, storage
+from documents.models import Conversion
+from tests import hostile_files as h
+from tests.consultation_helpers import make_consultation
+from tests.documents_helpers import make_pdf, page_texts
+from tests.workers import run_worker, run_worker_here
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),  # tasks are queued when the upload commits
+    pytest.mark.skipif(office.office_converter() is None, reason="LibreOffice is not installed"),
+]
+
+
+@pytest.fixture(autouse=True)
+def private_root(settings, tmp_path):
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    return settings.PRIVATE_MEDIA_ROOT
+
+
+def _secretary(personas) -> Client:
+    client = Client()
+    client.force_login(personas.secretary)
+    return client
+
+
+def _attach(client, c, data: bytes, name: str, title: str = ""):
+    return client.post(f"/consultations/{c.pk}/attachments/add",
+                       {"file": SimpleUploadedFile(name, data, content_type="application/octet-stream"),
+                        "title": title})
+
+
+def test_a_docx_is_converted_by_the_worker_and_becomes_the_attachment(personas, private_root):
+    c = make_consultation(personas, send=False)
+    client = _secretary(personas)
+    r = _attach(client, c, h.docx(["Dự thảo Quy chế làm việc", "Điều 1. Phạm vi"]), "quy-che.docx", "Dự thảo Quy chế")
+    assert r.status_code == 302   # answered at once: nothing converted inside the request
+    assert not Attachment.objects.exists()
+    page = client.get(f"/consultations/{c.pk}/").content.decode()
+    assert "quy-che.docx: đang chuyển sang PDF" in page and "data-converting" in page
+    assert "consultations/conversions.js" in page
+    assert AuditEntry.objects.filter(action="consultation.attachment_conversion_queued").count() == 1
+
+    run_worker("conversions", PRIVATE_MEDIA_ROOT=private_root)   # the worker process, as the Procfile runs it
+
+    a = Attachment.objects.get(consultation=c)
+    assert a.title == "Dự thảo Quy chế" and a.original_name == "quy-che.docx" and a.pages >= 1
+    text = page_texts(storage.read(a.sha256))[0]
+    assert "Dự thảo Quy chế làm việc" in text and "Điều 1. Phạm vi" in text
+    conversion = Conversion.objects.get(consultation=c)
+    assert conversion.status == "done" and bytes(conversion.upload) == b"" and conversion.meeting_id is None
+    entry = AuditEntry.objects.get(action="consultation.attachment_added")
+    assert entry.data["converted_from"] == "docx" and entry.data["conversion"] == conversion.pk
+    page = client.get(f"/consultations/{c.pk}/").content.decode()
+    assert "đang chuyển sang PDF" not in page and f"/consultations/{c.pk}/attachments/{a.pk}.pdf" in page
+    assert client.get(f"/consultations/{c.pk}/attachments/{a.pk}.pdf").content == storage.read(a.sha256)
+    # Not reachable through the meeting documents' status URL (it is no meeting's conversion).
+    assert client.get(f"/documents/conversions/{conversion.pk}").status_code == 404
+
+
+def test_a_broken_office_file_shows_its_message_and_stores_nothing(personas, private_root):
+    c = make_consultation(personas, send=False)
+    client = _secretary(personas)
+    assert _attach(client, c, h.docx(["Nội dung"])[:300], "hong.docx").status_code == 302
+    run_worker_here("conversions")
+    conversion = Conversion.objects.get(consultation=c)
+    assert conversion.status == "failed" and bytes(conversion.upload) == b""
+    assert not Attachment.objects.exists()
+    assert not [p for p in Path(private_root).rglob("*") if p.is_file()]
+    page = client.get(f"/consultations/{c.pk}/").content.decode()
+    assert "hong.docx: Không chuyển được tệp sang PDF" in page and "conversion-failed" in page
+    assert "data-converting" not in page
+    # The secretary has read it: "Đã hiểu" takes the message off the page (audited); nothing else changes.
+    assert client.post(f"/consultations/{c.pk}/conversions/{conversion.pk}/dismiss").status_code == 302
+    assert not Conversion.objects.filter(consultation=c).exists()
+    assert "hong.docx" not in client.get(f"/consultations/{c.pk}/").content.decode()
+    dismissed = AuditEntry.objects.get(action="consultation.attachment_conversion_dismissed")
+    assert dismissed.data["original_name"] == "hong.docx"
+    # A failed file does not hold the consultation back.
+    assert client.post(f"/consultations/{c.pk}/send").status_code == 302
+    assert Consultation.objects.get(pk=c.pk).status == "open"
+
+
+def test_sending_while_an_attachment_converts_is_refused_with_a_message(personas, private_root):
+    c = make_consultation(personas, send=False)
+    client = _secretary(personas)
+    assert _attach(client, c, make_pdf(1), "to-trinh.pdf").status_code == 302   # a PDF is stored at once
+    assert Attachment.objects.filter(consultation=c).count() == 1
+    assert _attach(client, c, h.odt(["Phụ lục"]), "phu-luc.odt").status_code == 302
+    refused = client.post(f"/consultations/{c.pk}/send")
+    assert refused.status_code == 409
+    assert "đang chuyển sang PDF; chờ chuyển xong rồi gửi" in refused.content.decode()
+    assert Consultation.objects.get(pk=c.pk).status == "draft"
+    assert not AuditEntry.objects.filter(action="consultation.sent").exists()
+    run_worker_here("conversions")
+    assert Attachment.objects.filter(consultation=c).count() == 2
+    assert client.post(f"/consultations/{c.pk}/send").status_code == 302
+    assert Consultation.objects.get(pk=c.pk).status == "open"
