@@ -24,9 +24,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import common  # noqa: E402
-from bench.fanout_report import print_report  # noqa: E402
+from bench.fanout_report import machine, print_report  # noqa: E402
 from bench.profile import Profiler  # noqa: E402
-from bench.servers import SERVERS, Nginx, start_servers  # noqa: E402
+from bench.servers import SERVERS, measure_each  # noqa: E402
 
 OVER_CAPACITY = re.compile(r"(\d+) of (\d+) channels over capacity in group meeting\.(\d+)")
 
@@ -352,16 +352,6 @@ async def run_meetings(servers, meetings, args, prof=Profiler(None, "")) -> dict
 
 # --- driver ---------------------------------------------------------------------------------------
 
-def machine() -> dict:
-    import platform
-
-    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-                 platform.processor())
-    mem = next((line.split()[1] for line in open("/proc/meminfo") if line.startswith("MemTotal")), "0")
-    return {"nproc": os.cpu_count(), "cpu": model, "mem_gib": round(int(mem) / 2**20, 1),
-            "python": platform.python_version(), "loadavg_at_start": [round(x, 2) for x in os.getloadavg()]}
-
-
 def main(argv=None) -> dict:
     args = parse_args(argv)
     total_sockets = args.clients * (args.meetings if args.mode == "meetings" else 1) + 200
@@ -393,33 +383,21 @@ def main(argv=None) -> dict:
         item_ids = common.agenda_ids(meeting)
     report["setup_seconds"] = round(time.time() - started, 1)
 
-    report["runs"] = {}
-    for n, (kind, via_nginx) in enumerate((k, v) for k in args.server_list for v in (False, True)[: 1 + args.via_nginx]):
-        label = f"{kind} via nginx" if via_nginx else kind
-        prof = Profiler(args.profile if n == 0 else None, label.replace(" ", "-"))
-        servers = start_servers(kind, args.processes, **server_env)
-        front = None
-        try:
-            if via_nginx:
-                front = Nginx(servers, Path(args.var_dir) / f"nginx-{kind}", total_sockets).start()
-            endpoints = [front] if front else servers
-            prof.attach(servers[0].worker_pid)
-            if args.mode == "fanout":
-                run = asyncio.run(measure_ours(endpoints, meeting.pk, pop, item_ids, args, prof))
-            elif args.mode == "burst":
-                run = asyncio.run(run_burst(endpoints, meeting.pk, pop, item_ids, args, backends=servers))
-            else:
-                run = asyncio.run(run_meetings(endpoints, meetings, args, prof))
-        finally:
-            if front:
-                front.stop()
-            for s in servers:
-                s.stop()
-        run.update(server=kind, via_nginx=via_nginx, **({"profile": prof.summaries} if prof.summaries else {}))
-        report["runs"][label] = run
+    async def scenario(endpoints, backends, prof):
+        """endpoints: where the tablets connect (the app processes, or nginx); backends: the app processes."""
+        if args.mode == "fanout":
+            return await measure_ours(endpoints, meeting.pk, pop, item_ids, args, prof)
+        if args.mode == "burst":
+            return await run_burst(endpoints, meeting.pk, pop, item_ids, args, backends=backends)
+        return await run_meetings(endpoints, meetings, args, prof)
+
+    report["runs"] = measure_each(scenario, args.server_list, args.processes, server_env, via_nginx=args.via_nginx,
+                                  sockets=total_sockets, var_dir=args.var_dir, profile=args.profile)
     report["ours"] = next(iter(report["runs"].values()))
     if args.mode == "fanout" and not args.no_bare:
+        load = round(os.getloadavg()[0], 2)
         report["bare"] = asyncio.run(measure_bare(args))
+        report["bare"]["loadavg_at_start"] = load
         bare = report["bare"].get("latency_ms", {})
         report["p99_ratios"] = {label: round(r["latency_ms"]["p99"] / bare["p99"], 2)
                                 for label, r in report["runs"].items()

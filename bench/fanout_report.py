@@ -1,6 +1,18 @@
 """The fan-out benchmark's printed report: every run in detail, then one table of all of them."""
 from __future__ import annotations
 
+import os
+
+
+def machine() -> dict:
+    import platform
+
+    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+                 platform.processor())
+    mem = next((line.split()[1] for line in open("/proc/meminfo") if line.startswith("MemTotal")), "0")
+    return {"nproc": os.cpu_count(), "cpu": model, "mem_gib": round(int(mem) / 2**20, 1),
+            "python": platform.python_version(), "loadavg_at_start": [round(x, 2) for x in os.getloadavg()]}
+
 
 def print_report(report: dict) -> None:
     m = report["machine"]
@@ -46,13 +58,21 @@ def print_table(report: dict) -> None:
     if report.get("bare"):
         rows["bare websockets"] = report["bare"]
     ratios = report.get("p99_ratios", {})
-    print("\n| run | tablets | events | lost | incomplete | p50 | p95 | p99 | max | connect s | p99 / bare |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("\n| run | load | tablets | events | lost | incomplete | p50 | p95 | p99 | max | connect s | p99 / bare |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for label, r in rows.items():
         if "error" in r:
-            print(f"| {label} | ERROR: {r['error'][:80]} |||||||||")
+            print(f"| {label} | ERROR: {r['error'][:80]} ||||||||||")
             continue
         lat = r["latency_ms"]
         ratio = ratios.get(label, 1.0 if label == "bare websockets" else "")
-        print(f"| {label} | {r['clients']} | {r['events']} | {r['events_lost']} | {r['incomplete_clients']} | "
-              f"{lat['p50']} | {lat['p95']} | {lat['p99']} | {lat['max']} | {r['connect_seconds']} | {ratio} |")
+        print(f"| {label} | {r.get('loadavg_at_start', '')} | {r['clients']} | {r['events']} | {r['events_lost']} | "
+              f"{r['incomplete_clients']} | {lat['p50']} | {lat['p95']} | {lat['p99']} | {lat['max']} | "
+              f"{r['connect_seconds']} | {ratio} |")
+
+
+if __name__ == "__main__":   # the table again from a saved report: fanout_report.py REPORT.json
+    import json
+    import sys
+
+    print_table(json.loads(open(sys.argv[1]).read()))

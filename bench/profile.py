@@ -96,7 +96,7 @@ def _short(frame: str) -> str:
                 path = "stdlib/" + path.split("/", 1)[-1]
             break
     else:
-        path = path.split("/wt-", 1)[-1].split("/", 1)[-1] if "/wt-" in path else path.rsplit("/", 2)[-1]
+        path = path.split("/wt-", 1)[-1].split("/", 1)[-1] if "/wt-" in path else "/".join(path.rsplit("/", 2)[-2:])
     return f"{m['func']} ({path})"
 
 

@@ -15,6 +15,8 @@ None of these is a runtime dependency: uvicorn[standard] and granian are in the 
 """
 from __future__ import annotations
 
+import asyncio
+import os
 import subprocess
 import sys
 import time
@@ -138,3 +140,32 @@ class Nginx:
         from tests.servers import terminate
 
         terminate(self.proc)
+
+
+def measure_each(scenario, kinds: list[str], processes: int, env: dict, *, via_nginx: bool, sockets: int,
+                 var_dir: str, profile: str | None = None) -> dict:
+    """Run `scenario(endpoints, backends, profiler)` (a coroutine function) once for every server kind,
+    then, with via_nginx, once more through nginx: {"daphne": report, "daphne via nginx": report, …}.
+    The first run's first app process is profiled when `profile` names a directory."""
+    from bench.profile import Profiler
+
+    runs = {}
+    plan = [(kind, via) for kind in kinds for via in (False, True)[: 1 + via_nginx]]
+    for n, (kind, via) in enumerate(plan):
+        label = f"{kind} via nginx" if via else kind
+        prof = Profiler(profile if n == 0 else None, label.replace(" ", "-"))
+        load = round(os.getloadavg()[0], 2)   # the machine's other work differs from run to run
+        servers, front = start_servers(kind, processes, **env), None
+        try:
+            if via:
+                front = Nginx(servers, Path(var_dir) / f"nginx-{kind}", sockets).start()
+            prof.attach(servers[0].worker_pid)
+            run = asyncio.run(scenario([front] if front else servers, servers, prof))
+        finally:
+            if front:
+                front.stop()
+            for s in servers:
+                s.stop()
+        run.update(server=kind, via_nginx=via, loadavg_at_start=load, **({"profile": prof.summaries} if prof.summaries else {}))
+        runs[label] = run
+    return runs
