@@ -20,7 +20,8 @@ def print_report(report: dict) -> None:
     print(f"machine: {m['nproc']} CPU ({m['cpu']}), {m['mem_gib']} GiB, Python {m['python']}; "
           f"open-files limit {report['nofile']}")
     c = report["config"]
-    print(f"config: clients={c['clients']} processes={c['processes']} servers={','.join(c['server_list'])} via-nginx={c['via_nginx']} client-processes={c['client_processes']} "
+    print(f"config: clients={c['clients']} processes={c['processes']} servers={','.join(c['server_list'])} "
+          f"via-nginx={c['via_nginx']} client-processes={c['client_processes']} "
           f"changes={c['changes']} interval={c['interval']}s capacity={c['capacity'] or 'default'}")
     sections = dict(report.get("runs") or {"ours": report["ours"]})
     if report.get("bare"):
@@ -58,17 +59,18 @@ def print_table(report: dict) -> None:
     if report.get("bare"):
         rows["bare websockets"] = report["bare"]
     ratios = report.get("p99_ratios", {})
-    print("\n| run | load | tablets | events | lost | incomplete | p50 | p95 | p99 | max | connect s | p99 / bare |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("\n| run | load | tablets | events | lost | incomplete | p50 | p95 | p99 | max | connect s | app CPU s "
+          "| p99 / bare |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for label, r in rows.items():
         if "error" in r:
-            print(f"| {label} | ERROR: {r['error'][:80]} ||||||||||")
+            print(f"| {label} | ERROR: {r['error'][:80]} |||||||||||")
             continue
         lat = r["latency_ms"]
         ratio = ratios.get(label, 1.0 if label == "bare websockets" else "")
         print(f"| {label} | {r.get('loadavg_at_start', '')} | {r['clients']} | {r['events']} | {r['events_lost']} | "
               f"{r['incomplete_clients']} | {lat['p50']} | {lat['p95']} | {lat['p99']} | {lat['max']} | "
-              f"{r['connect_seconds']} | {ratio} |")
+              f"{r['connect_seconds']} | {r.get('app_cpu_seconds', '')} | {ratio} |")
 
 
 if __name__ == "__main__":   # the table again from a saved report: fanout_report.py REPORT.json

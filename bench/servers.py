@@ -97,6 +97,18 @@ class AsgiServer:
         terminate(self.proc)
 
 
+def cpu_seconds(pids) -> float:
+    """User + system CPU time so far of these processes (all their threads)."""
+    total = 0
+    for pid in set(pids):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])   # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def start_servers(kind: str, count: int, **env) -> list[AsgiServer]:
     servers = []
     try:
@@ -160,12 +172,17 @@ def measure_each(scenario, kinds: list[str], processes: int, env: dict, *, via_n
             if via:
                 front = Nginx(servers, Path(var_dir) / f"nginx-{kind}", sockets).start()
             prof.attach(servers[0].worker_pid)
+            pids = [p for s in servers for p in (s.proc.pid, s.worker_pid)]
+            cpu = cpu_seconds(pids)
             run = asyncio.run(scenario([front] if front else servers, servers, prof))
+            # CPU the app processes spent on the run: less skewed by the machine's other work than latency.
+            cpu = round(cpu_seconds(pids) - cpu, 1)
         finally:
             if front:
                 front.stop()
             for s in servers:
                 s.stop()
-        run.update(server=kind, via_nginx=via, loadavg_at_start=load, **({"profile": prof.summaries} if prof.summaries else {}))
+        run.update(server=kind, via_nginx=via, loadavg_at_start=load, app_cpu_seconds=cpu,
+                   **({"profile": prof.summaries} if prof.summaries else {}))
         runs[label] = run
     return runs

@@ -74,6 +74,7 @@ def test_uvicorn_and_granian_run_the_same_app_in_one_comparison_with_a_ratio_eac
         _assert_complete(run, 4, 2)
         assert report["p99_ratios"][label] == pytest.approx(
             run["latency_ms"]["p99"] / report["bare"]["latency_ms"]["p99"], rel=0.01)
+        assert run["app_cpu_seconds"] > 0   # measured on the process that runs the app (Granian's worker)
     assert report["ours"] == report["runs"]["uvicorn"]
 
 
