@@ -22,6 +22,11 @@ from collections import Counter
 from pathlib import Path
 
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>.*?)(?::(?P<line>\d+))?\)$")
+ROOT = Path(__file__).resolve().parent.parent
+# The project's own packages: their frames get a listing of their own (the server's frames and the
+# middleware chain sit under everything and say nothing).
+APP_PACKAGES = {p.name for p in ROOT.iterdir() if (p / "__init__.py").exists()} - {"bench", "tests", "deploy"}
+APP_WRAPPERS = ("meetingroom/serve.py", "meetingroom/origin.py")
 
 
 def py_spy() -> str | None:
@@ -117,15 +122,23 @@ def top(stacks: list[tuple[list[str], int]], n: int = 15) -> dict:
         for f in set(frames):
             incl[f] += count
     pct = lambda c: round(100 * c / total, 1)  # noqa: E731
+    app = Counter({f: c for f, c in incl.items() if _is_app(f)})
     return {"samples": total,
             "self": [(f, pct(c)) for f, c in own.most_common(n)],
-            "inclusive": [(f, pct(c)) for f, c in incl.most_common(n + 10)]}
+            "inclusive": [(f, pct(c)) for f, c in incl.most_common(n + 10)],
+            "inclusive_app": [(f, pct(c)) for f, c in app.most_common(n)]}
+
+
+def _is_app(frame: str) -> bool:
+    path = frame.rpartition(" (")[2].rstrip(")")
+    return path.split("/", 1)[0] in APP_PACKAGES and not path.endswith(APP_WRAPPERS)
 
 
 def format_top(summary: dict, title: str) -> str:
     lines = [f"# {title}: {summary['samples']} samples (active, all threads)", "", "self %:"]
     lines += [f"  {p:5.1f}  {f}" for f, p in summary["self"]]
-    lines += ["", "inclusive %:"] + [f"  {p:5.1f}  {f}" for f, p in summary["inclusive"]]
+    lines += ["", "inclusive %, the project's own code:"] + [f"  {p:5.1f}  {f}" for f, p in summary["inclusive_app"]]
+    lines += ["", "inclusive %, all:"] + [f"  {p:5.1f}  {f}" for f, p in summary["inclusive"]]
     return "\n".join(lines) + "\n"
 
 
@@ -161,3 +174,11 @@ def flamegraph(stacks: list[tuple[list[str], int]], title: str, width: int = 180
                    f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row - 1}" fill="hsl({hue},85%,60%)"/>'
                    f'<text x="{x + 2:.1f}" y="{y + row - 4}">{label}</text></g>')
     return "\n".join(out + ["</svg>"])
+
+
+if __name__ == "__main__":   # listing and flame graph again from saved stacks: profile.py FILE.raw …
+    for name in sys.argv[1:]:
+        raw = Path(name)
+        stacks = read_collapsed(raw.read_text())
+        raw.with_suffix(".txt").write_text(format_top(top(stacks), raw.stem))
+        raw.with_suffix(".svg").write_text(flamegraph(stacks, raw.stem))

@@ -82,7 +82,7 @@ def test_uvicorn_and_granian_run_the_same_app_in_one_comparison_with_a_ratio_eac
 @pytest.mark.django_db
 def test_daphne_through_a_real_nginx_beside_the_direct_run_with_a_profile_of_each_phase(tmp_path):
     profiles = tmp_path / "profiles"
-    report = _run_bench(tmp_path, "--clients", "4", "--processes", "2", "--client-processes", "1",
+    report = _run_bench(tmp_path, "--clients", "4", "--processes", "1", "--client-processes", "1",
                         "--changes", "2", "--interval", "0.05", "--via-nginx", "--no-bare",
                         "--profile", str(profiles), "--db", "mr_bench_fanout_smoke")
     assert list(report["runs"]) == ["daphne", "daphne via nginx"]
