@@ -206,8 +206,10 @@ def prepare(a):
 
     t = time.monotonic()
     meeting, pop = common.make_committee("Đảng bộ (đo tải biểu quyết)", a.voters, prefix="v")
+    # Opening the meeting already checks the chair in: the members are added beside it.
     Attendance.objects.bulk_create(
-        [Attendance(meeting=meeting, user=u, status="present") for u in [pop.chair, *pop.members]], batch_size=1000)
+        [Attendance(meeting=meeting, user=u, status="present") for u in [pop.chair, *pop.members]], batch_size=1000,
+        ignore_conflicts=True)
     meeting.refresh_from_db()
     item = common.agenda_ids(meeting)[0]
     print(f"setup: {a.voters} members, sessions and attendance in {time.monotonic() - t:.1f}s", flush=True)
