@@ -199,8 +199,11 @@ def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU time used so far by these processes (Linux /proc): unlike wall time, it
     barely moves when other work shares the machine, so it compares runs on a busy machine."""
     total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    for pid in set(pids):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue   # gone meanwhile
         total += int(fields[11]) + int(fields[12])   # utime, stime (fields 14 and 15 of stat)
     return total / os.sysconf("SC_CLK_TCK")
 

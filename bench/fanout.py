@@ -3,6 +3,7 @@
     .venv/bin/python bench/fanout.py                       # 1 meeting, 1000 tablets, 2 Daphne, 20 changes
     .venv/bin/python bench/fanout.py --mode burst          # 200 events in 1 s, CHANNEL_CAPACITY=20
     .venv/bin/python bench/fanout.py --mode meetings       # 100 meetings x 30 tablets on 2 Daphne
+    .venv/bin/python bench/fanout.py --servers daphne,uvicorn,granian --via-nginx   # one table, one run
 
 Each run drops and recreates its own PostgreSQL database (mr_bench_fanout by default) and flushes
 its own Redis db (/8 by default; dbs 0 and 1 are refused). See bench/README.md for what is measured.
@@ -23,6 +24,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import common  # noqa: E402
+from bench.fanout_report import machine, print_report  # noqa: E402
+from bench.profile import Profiler  # noqa: E402
+from bench.servers import SERVERS, measure_each  # noqa: E402
 
 OVER_CAPACITY = re.compile(r"(\d+) of (\d+) channels over capacity in group meeting\.(\d+)")
 
@@ -49,6 +53,15 @@ def parse_args(argv=None):
                         "channels_redis dropping over capacity; else the settings default, pubsub)")
     p.add_argument("--presence-ttl", type=int, default=30, help="PRESENCE_TTL_SECONDS (tick = ttl/3)")
     p.add_argument("--no-bare", action="store_true", help="skip the bare websockets baseline")
+    p.add_argument("--server", choices=SERVERS, default="daphne", help="ASGI server of the app processes")
+    p.add_argument("--servers", default=None,
+                   help="comma-separated servers measured one after the other in this run (e.g. "
+                        "daphne,uvicorn,granian); overrides --server")
+    p.add_argument("--via-nginx", action="store_true",
+                   help="also measure each server through a real nginx on loopback (deploy/nginx_conf.py)")
+    p.add_argument("--profile", metavar="DIR", default=None,
+                   help="py-spy the first app process of the first run: a top listing and a flame graph per "
+                        "phase (connect, fanout/meetings) in DIR")
     p.add_argument("--db", default="mr_bench_fanout")
     p.add_argument("--pg", default=common.DEFAULT_PG, help="PostgreSQL server URL (no database name)")
     p.add_argument("--redis-url", default=common.DEFAULT_REDIS)
@@ -63,6 +76,10 @@ def parse_args(argv=None):
         a.layer = a.layer or "core"
     if a.capacity is None and a.mode == "burst":
         a.capacity = 20
+    a.server_list = [s.strip() for s in (a.servers or a.server).split(",") if s.strip()]
+    unknown = set(a.server_list) - set(SERVERS)
+    if unknown or not a.server_list:
+        p.error(f"--servers: unknown {', '.join(sorted(unknown))}; choose from {', '.join(SERVERS)}")
     return a
 
 
@@ -151,22 +168,27 @@ async def _own_event(ctrl: common.Controller, match, timeout: float = 15) -> int
     raise TimeoutError("the chair never received its own event")
 
 
-async def measure_ours(servers, meeting_id, pop, items, args) -> dict:
+async def measure_ours(servers, meeting_id, pop, items, args, prof=Profiler(None, "")) -> dict:
     specs = client_specs(servers, meeting_id, pop.member_cookies[: args.clients])
+    prof.start("connect")
     workers = common.Workers(specs, args.client_processes, args.connect_concurrency)
     try:
         ready = await workers.ready()
+        prof.stop()
         if ready["failed"]:
             return {"error": f"{ready['failed']} clients failed to connect: {ready['errors']}"}
         chair = await common.Controller.connect(f"{servers[0].ws}/ws/meetings/{meeting_id}/",
                                                 pop.chair_cookies[0], servers[0].http)
         settle = await workers.quiesce()
         base = chair.seq
+        prof.start("fanout")
         sends = await chair_changes(chair, meeting_id, items, args.changes, args.interval)
         final = base + args.changes
         results = await workers.collect({meeting_id: final})
+        prof.stop()
         await chair.close()
     finally:
+        prof.stop()
         await workers.close()
     report = analyze(results, sends, {meeting_id: final})
     report.update(connect_seconds=ready["seconds"], connect_retries=ready["retries"],
@@ -225,7 +247,8 @@ def _dropped_since(servers, offsets, meeting_id: int) -> dict:
     return {"group_messages_dropped": group_messages, "socket_deliveries_dropped_approx": sockets}
 
 
-async def run_burst(servers, meeting_id, pop, items, args) -> dict:
+async def run_burst(servers, meeting_id, pop, items, args, prof=None, backends=None) -> dict:
+    backends = backends or servers   # the app processes (their logs), when `servers` is a proxy
     specs = client_specs(servers, meeting_id, pop.member_cookies[: args.clients])
     workers = common.Workers(specs, args.client_processes, args.connect_concurrency)
     try:
@@ -239,7 +262,7 @@ async def run_burst(servers, meeting_id, pop, items, args) -> dict:
         base = max(c.seq for c in chairs)
         n = args.burst_events
         targets = items[1: n + 1]  # distinct items, none current: every request makes one event
-        offsets = _log_offsets(servers)
+        offsets = _log_offsets(backends)
         t_start = time.time()
         t_send: dict[int, float] = {}
 
@@ -270,7 +293,7 @@ async def run_burst(servers, meeting_id, pop, items, args) -> dict:
                 sends[(meeting_id, seq)] = {"t_send": t_send[item], "t_ok": t_send[item], "at": _epoch(e["at"])}
         results = await workers.collect({meeting_id: final}, timeout=max(30, args.presence_ttl))
         done_seconds = max((r["events"][-1][1] for r in results if r["events"]), default=t_start) - t_start
-        dropped = _dropped_since(servers, offsets, meeting_id)
+        dropped = _dropped_since(backends, offsets, meeting_id)
         for c in chairs:
             await c.close()
     finally:
@@ -285,14 +308,16 @@ async def run_burst(servers, meeting_id, pop, items, args) -> dict:
     return report
 
 
-async def run_meetings(servers, meetings, args) -> dict:
+async def run_meetings(servers, meetings, args, prof=Profiler(None, "")) -> dict:
     """meetings: list of (meeting_id, population, items)."""
     specs = []
     for index, (mid, pop, _) in enumerate(meetings):
         specs += client_specs(servers, mid, pop.member_cookies[: args.clients], offset=index)
+    prof.start("connect")
     workers = common.Workers(specs, args.client_processes, args.connect_concurrency)
     try:
         ready = await workers.ready()
+        prof.stop()
         if ready["failed"]:
             return {"error": f"{ready['failed']} clients failed to connect: {ready['errors']}"}
         chairs = []
@@ -302,6 +327,7 @@ async def run_meetings(servers, meetings, args) -> dict:
         settle = await workers.quiesce()
         bases = {mid: c.seq for (mid, _, _), c in zip(meetings, chairs)}
         rng = random.Random(7)
+        prof.start("meetings")
         t0 = time.time()
         parts = await asyncio.gather(*(
             chair_changes(c, mid, items, args.changes, args.interval, start_delay=rng.uniform(0, args.interval))
@@ -310,9 +336,11 @@ async def run_meetings(servers, meetings, args) -> dict:
         sends = {k: v for part in parts for k, v in part.items()}
         finals = {mid: bases[mid] + args.changes for mid in bases}
         results = await workers.collect(finals)
+        prof.stop()
         for c in chairs:
             await c.close()
     finally:
+        prof.stop()
         await workers.close()
     report = analyze(results, sends, finals)
     report.update(connect_seconds=ready["seconds"], connect_retries=ready["retries"],
@@ -323,16 +351,6 @@ async def run_meetings(servers, meetings, args) -> dict:
 
 
 # --- driver ---------------------------------------------------------------------------------------
-
-def machine() -> dict:
-    import platform
-
-    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-                 platform.processor())
-    mem = next((line.split()[1] for line in open("/proc/meminfo") if line.startswith("MemTotal")), "0")
-    return {"nproc": os.cpu_count(), "cpu": model, "mem_gib": round(int(mem) / 2**20, 1),
-            "python": platform.python_version(), "loadavg_at_start": [round(x, 2) for x in os.getloadavg()]}
-
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
@@ -365,66 +383,33 @@ def main(argv=None) -> dict:
         item_ids = common.agenda_ids(meeting)
     report["setup_seconds"] = round(time.time() - started, 1)
 
-    servers = common.start_daphnes(args.processes, **server_env)
-    try:
+    async def scenario(endpoints, backends, prof):
+        """endpoints: where the tablets connect (the app processes, or nginx); backends: the app processes."""
         if args.mode == "fanout":
-            report["ours"] = asyncio.run(measure_ours(servers, meeting.pk, pop, item_ids, args))
-        elif args.mode == "burst":
-            report["ours"] = asyncio.run(run_burst(servers, meeting.pk, pop, item_ids, args))
-        else:
-            report["ours"] = asyncio.run(run_meetings(servers, meetings, args))
-    finally:
-        for s in servers:
-            s.stop()
+            return await measure_ours(endpoints, meeting.pk, pop, item_ids, args, prof)
+        if args.mode == "burst":
+            return await run_burst(endpoints, meeting.pk, pop, item_ids, args, backends=backends)
+        return await run_meetings(endpoints, meetings, args, prof)
+
+    report["runs"] = measure_each(scenario, args.server_list, args.processes, server_env, via_nginx=args.via_nginx,
+                                  sockets=total_sockets, var_dir=args.var_dir, profile=args.profile)
+    report["ours"] = next(iter(report["runs"].values()))
     if args.mode == "fanout" and not args.no_bare:
+        load = round(os.getloadavg()[0], 2)
         report["bare"] = asyncio.run(measure_bare(args))
-        ours, bare = report["ours"].get("latency_ms", {}), report["bare"].get("latency_ms", {})
-        if ours.get("p99") and bare.get("p99"):
-            report["p99_ratio"] = round(ours["p99"] / bare["p99"], 2)
+        report["bare"]["loadavg_at_start"] = load
+        bare = report["bare"].get("latency_ms", {})
+        report["p99_ratios"] = {label: round(r["latency_ms"]["p99"] / bare["p99"], 2)
+                                for label, r in report["runs"].items()
+                                if bare.get("p99") and r.get("latency_ms", {}).get("p99")}
+        if next(iter(report["runs"])) in report["p99_ratios"]:
+            report["p99_ratio"] = report["p99_ratios"][next(iter(report["runs"]))]
     report["total_seconds"] = round(time.time() - started, 1)
     report["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     print_report(report)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2, ensure_ascii=False))
     return report
-
-
-def print_report(report: dict) -> None:
-    m = report["machine"]
-    print(f"\n== fan-out benchmark, mode={report['mode']} ==")
-    print(f"machine: {m['nproc']} CPU ({m['cpu']}), {m['mem_gib']} GiB, Python {m['python']}; "
-          f"open-files limit {report['nofile']}")
-    c = report["config"]
-    print(f"config: clients={c['clients']} daphne={c['processes']} client-processes={c['client_processes']} "
-          f"changes={c['changes']} interval={c['interval']}s capacity={c['capacity'] or 'default'}")
-    for name in ("ours", "bare"):
-        r = report.get(name)
-        if not r:
-            continue
-        if "error" in r:
-            print(f"{name}: ERROR {r['error']}")
-            continue
-        lat = r["latency_ms"]
-        print(f"{name:5s} clients={r['clients']} events={r['events']} lost={r['events_lost']} "
-              f"incomplete={r['incomplete_clients']} failed={r['failed_clients']} gaps={r['gaps_seen']} "
-              f"repeats={r['repeats_seen']} reconnects={r['reconnects']}")
-        print(f"      connect phase {r['connect_seconds']}s ({r['connect_retries']} refused handshakes retried), "
-              f"settle {r['settle_seconds']}s; {r['frames_received']} frames received in all")
-        print(f"      latency send→receipt ms: p50={lat['p50']} p95={lat['p95']} p99={lat['p99']} max={lat['max']}"
-              f"  (n={lat['n']})")
-        for key, label in (("latency_after_ok_ms", "ok-reply→receipt"), ("latency_after_insert_ms", "insert→receipt"),
-                           ("request_ms", "chair request→ok")):
-            lat = r[key]
-            print(f"      latency {label} ms: p50={lat['p50']} p95={lat['p95']} p99={lat['p99']} max={lat['max']}")
-        for key in ("refused", "issued_seconds", "acknowledged_seconds", "committed_seconds", "all_delivered_seconds",
-                    "group_messages_dropped", "socket_deliveries_dropped_approx", "meetings", "run_seconds",
-                    "events_per_second"):
-            if key in r:
-                print(f"      {key}: {r[key]}")
-    if "p99_ratio" in report:
-        print(f"p99 ratio ours/bare: {report['p99_ratio']}")
-    print(f"setup {report['setup_seconds']}s, total {report['total_seconds']}s; load average (1/5/15 min) "
-          f"at start {m['loadavg_at_start']}, at end {m['loadavg_at_end']} (other work on the machine skews results)")
 
 
 if __name__ == "__main__":

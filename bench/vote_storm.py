@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import common  # noqa: E402
+from bench.profile import Profiler  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -35,6 +36,8 @@ def parse_args(argv=None):
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/5")
     p.add_argument("--var-dir", default="/tmp/var-bench-votes")
     p.add_argument("--json", default=None)
+    p.add_argument("--profile", metavar="DIR", default=None,
+                   help="py-spy the first Daphne process while the ballots are cast, counted and published")
     return p.parse_args(argv)
 
 
@@ -203,11 +206,10 @@ def prepare(a):
 
     t = time.monotonic()
     meeting, pop = common.make_committee("Đảng bộ (đo tải biểu quyết)", a.voters, prefix="v")
-    # Opening the meeting may already have checked the chair in.
+    # Opening the meeting already checks the chair in: the members are added beside it.
     Attendance.objects.bulk_create(
-        [Attendance(meeting=meeting, user=u, status="present") for u in [pop.chair, *pop.members]],
-        batch_size=1000, ignore_conflicts=True)
-    Attendance.objects.filter(meeting=meeting).update(status="present")
+        [Attendance(meeting=meeting, user=u, status="present") for u in [pop.chair, *pop.members]], batch_size=1000,
+        ignore_conflicts=True)
     meeting.refresh_from_db()
     item = common.agenda_ids(meeting)[0]
     print(f"setup: {a.voters} members, sessions and attendance in {time.monotonic() - t:.1f}s", flush=True)
@@ -223,6 +225,7 @@ async def run(a, db_url, meeting, pop, item) -> dict:
     from voting.models import EncryptedBallot, Poll, Tally, VoterRecord
 
     servers = common.start_daphnes(a.processes)
+    prof = Profiler(a.profile, "daphne-vote-storm", servers[0].proc.pid)
     workers = []
     try:
         choices = ("yes", "yes", "no", "abstain")
@@ -270,6 +273,7 @@ async def run(a, db_url, meeting, pop, item) -> dict:
         start = time.time() + 0.5
         pids = [s.proc.pid for s in servers]
         cpu_before = common.cpu_seconds(pids)
+        prof.start("vote")
         await asyncio.gather(*(ask(c, "vote", (poll_id, start, a.spread)) for c in conns))
         server_cpu = common.cpu_seconds(pids) - cpu_before
         t_close = time.time()
@@ -279,6 +283,7 @@ async def run(a, db_url, meeting, pop, item) -> dict:
         t_published = time.time()
         assert closed["type"] == "ok" and published["type"] == "ok", (closed, published)
         rows = [r for res in await asyncio.gather(*(ask(c, "wait_result", 60.0) for c in conns)) for r in res[1]]
+        prof.stop()
         await chair.close()
 
         acks = [r for r in rows if r["ack_at"]]
@@ -314,9 +319,11 @@ async def run(a, db_url, meeting, pop, item) -> dict:
             "raw_postgres_ballots_per_s": round(raw, 1), "ratio_app_to_raw": round(rate / raw, 3),
             "turnout_frames_per_tablet_max": max(r["turnout_frames"] for r in rows),
             "tablet_reconnects_during_vote": sum(r["reconnects"] for r in rows),
+            **({"profile": prof.summaries} if prof.summaries else {}),
         }
         return report
     finally:
+        prof.stop()
         for c in locals().get("conns", []):
             try:
                 c.send(("close", None))

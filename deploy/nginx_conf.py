@@ -69,12 +69,13 @@ server {{
 """
 
 
-def standalone(site_conf: str, *, prefix: str) -> str:
-    """A complete nginx.conf around the site, running as the current user under `prefix`."""
+def standalone(site_conf: str, *, prefix: str, worker_connections: int = 4096) -> str:
+    """A complete nginx.conf around the site, running as the current user under `prefix`.
+    Each proxied WebSocket holds two connections (tablet and upstream)."""
     return f"""worker_processes 1;
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log warn;
-events {{ worker_connections 4096; }}
+events {{ worker_connections {worker_connections}; }}
 http {{
     access_log {prefix}/access.log;
     client_body_temp_path {prefix}/client_body;

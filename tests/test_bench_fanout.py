@@ -14,7 +14,8 @@ import pytest
 from django.conf import settings
 
 from bench.common import percentile, summarize_ms
-from bench.fanout import analyze
+from bench.fanout import analyze, parse_args
+from bench.profile import read_collapsed, top
 from tests.conftest import scaled
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +63,45 @@ def test_a_small_fanout_run_delivers_every_change_to_every_tablet_and_to_the_bar
 
 @scaled
 @pytest.mark.django_db
+def test_uvicorn_and_granian_run_the_same_app_in_one_comparison_with_a_ratio_each(tmp_path):
+    report = _run_bench(tmp_path, "--clients", "4", "--processes", "1", "--client-processes", "1",
+                        "--changes", "2", "--interval", "0.05", "--servers", "uvicorn,granian",
+                        "--db", "mr_bench_fanout_smoke")
+    assert list(report["runs"]) == ["uvicorn", "granian"]
+    assert [r["server"] for r in report["runs"].values()] == ["uvicorn", "granian"]
+    _assert_complete(report["bare"], 4, 2)
+    for label, run in report["runs"].items():
+        _assert_complete(run, 4, 2)
+        assert report["p99_ratios"][label] == pytest.approx(
+            run["latency_ms"]["p99"] / report["bare"]["latency_ms"]["p99"], rel=0.01)
+        assert run["app_cpu_seconds"] > 0   # measured on the process that runs the app (Granian's worker)
+    assert report["ours"] == report["runs"]["uvicorn"]
+
+
+@scaled
+@pytest.mark.django_db
+def test_daphne_through_a_real_nginx_beside_the_direct_run_with_a_profile_of_each_phase(tmp_path):
+    profiles = tmp_path / "profiles"
+    report = _run_bench(tmp_path, "--clients", "4", "--processes", "1", "--client-processes", "1",
+                        "--changes", "2", "--interval", "0.05", "--via-nginx", "--no-bare",
+                        "--profile", str(profiles), "--db", "mr_bench_fanout_smoke")
+    assert list(report["runs"]) == ["daphne", "daphne via nginx"]
+    for run in report["runs"].values():
+        _assert_complete(run, 4, 2)
+    assert report["runs"]["daphne via nginx"]["via_nginx"] is True
+    # The first run is profiled: py-spy attached to the first Daphne process during each phase.
+    profile = report["runs"]["daphne"]["profile"]
+    assert set(profile) == {"connect", "fanout"}, profile
+    for phase in ("connect", "fanout"):
+        assert "error" not in profile[phase], profile[phase]
+        assert (profiles / f"daphne-{phase}.svg").read_text().startswith("<svg")
+        assert "self %" in (profiles / f"daphne-{phase}.txt").read_text()
+    assert profile["connect"]["samples"] > 0 and profile["connect"]["self"]
+    assert "profile" not in report["runs"]["daphne via nginx"]
+
+
+@scaled
+@pytest.mark.django_db
 def test_a_small_burst_over_a_tiny_channel_capacity_still_reaches_every_tablet_in_order(tmp_path):
     report = _run_bench(tmp_path, "--mode", "burst", "--clients", "20", "--processes", "2",
                         "--client-processes", "1", "--burst-events", "40", "--burst-sockets", "4",
@@ -99,6 +139,25 @@ def test_analysis_rejects_events_out_of_order_even_when_none_is_missing():
     report = analyze([_client([(2, 1.0), (1, 2.0)])], sends, {1: 2})
     assert report["incomplete_clients"] == 1
     assert report["events_lost"] == 0
+
+
+@pytest.mark.smoke
+def test_server_list_is_checked_and_defaults_to_daphne():
+    assert parse_args([]).server_list == ["daphne"]
+    assert parse_args(["--servers", "daphne, granian"]).server_list == ["daphne", "granian"]
+    with pytest.raises(SystemExit):
+        parse_args(["--servers", "daphne,gunicorn"])
+
+
+@pytest.mark.smoke
+def test_profile_top_listing_counts_self_and_inclusive_shares_per_function():
+    raw = ("run (/x/site-packages/daphne/server.py:10);send (/x/site-packages/autobahn/ws.py:5) 3\n"
+           "run (/x/site-packages/daphne/server.py:12);encode (/usr/lib/python3.11/json/encoder.py:7) 1\n")
+    summary = top(read_collapsed(raw))
+    assert summary["samples"] == 4
+    assert summary["self"][0] == ("send (autobahn/ws.py)", 75.0)
+    assert ("run (daphne/server.py)", 100.0) in summary["inclusive"]   # lines 10 and 12: one function
+    assert ("encode (stdlib/json/encoder.py)", 25.0) in summary["self"]
 
 
 @pytest.mark.smoke
