@@ -63,12 +63,17 @@ def test_a_small_fanout_run_delivers_every_change_to_every_tablet_and_to_the_bar
 
 @scaled
 @pytest.mark.django_db
-def test_uvicorn_and_granian_run_the_same_app_in_one_comparison_with_a_ratio_each(tmp_path):
+def test_uvicorn_and_granian_directly_and_through_nginx_in_one_run_with_ratios_and_a_profile(tmp_path):
+    """One tiny run of every new option: the other servers, nginx in front, py-spy (Daphne itself,
+    directly, is the test above; nginx and the profiler do the same whatever the server)."""
+    profiles = tmp_path / "profiles"
     report = _run_bench(tmp_path, "--clients", "4", "--processes", "1", "--client-processes", "1",
-                        "--changes", "2", "--interval", "0.05", "--servers", "uvicorn,granian",
-                        "--db", "mr_bench_fanout_smoke")
-    assert list(report["runs"]) == ["uvicorn", "granian"]
-    assert [r["server"] for r in report["runs"].values()] == ["uvicorn", "granian"]
+                        "--changes", "2", "--interval", "0.05", "--servers", "uvicorn,granian", "--via-nginx",
+                        "--profile", str(profiles), "--db", "mr_bench_fanout_smoke")
+    labels = ["uvicorn", "uvicorn via nginx", "granian", "granian via nginx"]
+    assert list(report["runs"]) == labels
+    assert [(r["server"], r["via_nginx"]) for r in report["runs"].values()] == [
+        ("uvicorn", False), ("uvicorn", True), ("granian", False), ("granian", True)]
     _assert_complete(report["bare"], 4, 2)
     for label, run in report["runs"].items():
         _assert_complete(run, 4, 2)
@@ -76,28 +81,15 @@ def test_uvicorn_and_granian_run_the_same_app_in_one_comparison_with_a_ratio_eac
             run["latency_ms"]["p99"] / report["bare"]["latency_ms"]["p99"], rel=0.01)
         assert run["app_cpu_seconds"] > 0   # measured on the process that runs the app (Granian's worker)
     assert report["ours"] == report["runs"]["uvicorn"]
-
-
-@scaled
-@pytest.mark.django_db
-def test_daphne_through_a_real_nginx_beside_the_direct_run_with_a_profile_of_each_phase(tmp_path):
-    profiles = tmp_path / "profiles"
-    report = _run_bench(tmp_path, "--clients", "4", "--processes", "1", "--client-processes", "1",
-                        "--changes", "2", "--interval", "0.05", "--via-nginx", "--no-bare",
-                        "--profile", str(profiles), "--db", "mr_bench_fanout_smoke")
-    assert list(report["runs"]) == ["daphne", "daphne via nginx"]
-    for run in report["runs"].values():
-        _assert_complete(run, 4, 2)
-    assert report["runs"]["daphne via nginx"]["via_nginx"] is True
-    # The first run is profiled: py-spy attached to the first Daphne process during each phase.
-    profile = report["runs"]["daphne"]["profile"]
+    # The first run is profiled: py-spy attached to its first app process during each phase.
+    profile = report["runs"]["uvicorn"]["profile"]
     assert set(profile) == {"connect", "fanout"}, profile
     for phase in ("connect", "fanout"):
         assert "error" not in profile[phase], profile[phase]
-        assert (profiles / f"daphne-{phase}.svg").read_text().startswith("<svg")
-        assert "self %" in (profiles / f"daphne-{phase}.txt").read_text()
+        assert (profiles / f"uvicorn-{phase}.svg").read_text().startswith("<svg")
+        assert "self %" in (profiles / f"uvicorn-{phase}.txt").read_text()
     assert profile["connect"]["samples"] > 0 and profile["connect"]["self"]
-    assert "profile" not in report["runs"]["daphne via nginx"]
+    assert all("profile" not in report["runs"][label] for label in labels[1:])
 
 
 @scaled
