@@ -168,7 +168,8 @@ async def _own_event(ctrl: common.Controller, match, timeout: float = 15) -> int
     raise TimeoutError("the chair never received its own event")
 
 
-async def measure_ours(servers, meeting_id, pop, items, args, prof=Profiler(None, "")) -> dict:
+async def measure_ours(servers, meeting_id, pop, items, args, prof: Profiler | None = None) -> dict:
+    prof = prof or Profiler(None, "")   # not profiling
     specs = client_specs(servers, meeting_id, pop.member_cookies[: args.clients])
     prof.start("connect")
     workers = common.Workers(specs, args.client_processes, args.connect_concurrency)
@@ -247,7 +248,7 @@ def _dropped_since(servers, offsets, meeting_id: int) -> dict:
     return {"group_messages_dropped": group_messages, "socket_deliveries_dropped_approx": sockets}
 
 
-async def run_burst(servers, meeting_id, pop, items, args, prof=None, backends=None) -> dict:
+async def run_burst(servers, meeting_id, pop, items, args, backends=None) -> dict:
     backends = backends or servers   # the app processes (their logs), when `servers` is a proxy
     specs = client_specs(servers, meeting_id, pop.member_cookies[: args.clients])
     workers = common.Workers(specs, args.client_processes, args.connect_concurrency)
@@ -308,8 +309,9 @@ async def run_burst(servers, meeting_id, pop, items, args, prof=None, backends=N
     return report
 
 
-async def run_meetings(servers, meetings, args, prof=Profiler(None, "")) -> dict:
+async def run_meetings(servers, meetings, args, prof: Profiler | None = None) -> dict:
     """meetings: list of (meeting_id, population, items)."""
+    prof = prof or Profiler(None, "")
     specs = []
     for index, (mid, pop, _) in enumerate(meetings):
         specs += client_specs(servers, mid, pop.member_cookies[: args.clients], offset=index)
@@ -402,8 +404,9 @@ def main(argv=None) -> dict:
         report["p99_ratios"] = {label: round(r["latency_ms"]["p99"] / bare["p99"], 2)
                                 for label, r in report["runs"].items()
                                 if bare.get("p99") and r.get("latency_ms", {}).get("p99")}
-        if next(iter(report["runs"])) in report["p99_ratios"]:
-            report["p99_ratio"] = report["p99_ratios"][next(iter(report["runs"]))]
+        first = next(iter(report["runs"]))
+        if first in report["p99_ratios"]:
+            report["p99_ratio"] = report["p99_ratios"][first]   # the first server's, as before --servers
     report["total_seconds"] = round(time.time() - started, 1)
     report["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     print_report(report)
