@@ -131,6 +131,14 @@ def filenode(rel):
     return sql("SELECT pg_relation_filenode(%s::regclass)", [rel])[0][0]
 
 
+def filenodes_with_indexes(rel):
+    """The table's file, its indexes' and its TOAST table's: everything a write to it touches."""
+    return {n for (n,) in sql(
+        "SELECT pg_relation_filenode(c.oid) FROM pg_class c WHERE c.oid = %s::regclass "
+        "OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = %s::regclass) "
+        "OR c.oid = (SELECT reltoastrelid FROM pg_class WHERE oid = %s::regclass)", [rel, rel, rel]) if n}
+
+
 def open_ballot(private, tuple_data, n_keys):
     """What the attacker would do with the key: find n_keys ciphertexts in the tuple and open them
     (one bit each), or None."""
