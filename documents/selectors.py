@@ -1,7 +1,4 @@
 """Reads of documents: who may see which, snapshot sections, annotation lists."""
-import threading
-from collections import OrderedDict
-
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
@@ -9,6 +6,7 @@ from documents.models import Annotation, Document, DocumentVersion
 from sessions import policy
 from sessions.errors import Forbidden, NotFound
 from sessions.models import Meeting, Membership
+from sessions.snapshot import SeqCache
 
 
 def is_meeting_guest_only(user, meeting: Meeting) -> bool:
@@ -100,21 +98,11 @@ def document_list_section(meeting: Meeting, user) -> list[dict]:
     the same list at one sequence number, so a process builds it once per view and seq, not once
     per connecting tablet. Every document change emits an event (a new seq). Read-only result;
     `meeting` must come from the snapshot's consistent read."""
-    key = (meeting.pk, meeting.last_seq, is_meeting_guest_only(user, meeting),
-           policy.can(user, policy.Action.SEE_CONFIDENTIAL, meeting))
-    with _lists_lock:
-        hit = _lists.get(key)
-    if hit is None:
-        hit = document_list(meeting, user)
-        with _lists_lock:
-            _lists[key] = hit
-            while len(_lists) > 256:
-                _lists.popitem(last=False)
-    return hit
+    view = (is_meeting_guest_only(user, meeting), policy.can(user, policy.Action.SEE_CONFIDENTIAL, meeting))
+    return _lists.get(meeting, view, lambda: document_list(meeting, user))
 
 
-_lists: OrderedDict[tuple, list[dict]] = OrderedDict()
-_lists_lock = threading.Lock()
+_lists = SeqCache()
 
 
 def presenting_section(meeting: Meeting) -> dict | None:

@@ -30,12 +30,18 @@ class Action(StrEnum):
     CONSULT = "consult"                # written consultations: create, send, close, see who has answered
 
 
-def membership_of(user, committee_id) -> Membership | None:
-    if not user.is_authenticated:
-        return None
+def _membership_cache(user) -> dict:
+    """Per request or socket action: committee id → this user's active membership (or None)."""
     cache = getattr(user, "_membership_cache", None)
     if cache is None:
         cache = user._membership_cache = {}
+    return cache
+
+
+def membership_of(user, committee_id) -> Membership | None:
+    if not user.is_authenticated:
+        return None
+    cache = _membership_cache(user)
     if committee_id not in cache:
         cache[committee_id] = (
             Membership.objects.filter(user=user, committee_id=committee_id, is_active=True).first()
@@ -183,9 +189,7 @@ def _meeting_and_membership(user, meeting_id: int) -> Meeting | None:
     meeting, committee, membership = built
     Meeting._meta.get_field("committee").set_cached_value(meeting, committee)
     if user.is_authenticated:
-        if getattr(user, "_membership_cache", None) is None:
-            user._membership_cache = {}
-        user._membership_cache[meeting.committee_id] = membership
+        _membership_cache(user)[meeting.committee_id] = membership
     return meeting
 
 

@@ -170,8 +170,8 @@ async def _poll_once(layer) -> None:
             await _safely(_local_send(layer)(meeting_group(meeting_id), {"type": "meeting.latest", "last_seq": last_seq}))
         if _online_polled.get(meeting_id) != online[meeting_id]:
             _online_polled[meeting_id] = online[meeting_id]
-            await _safely(layer.group_send(meeting_group(meeting_id),
-                                           {"type": "meeting.presence", "online": online[meeting_id]}))
+            await _safely(_local_send(layer)(meeting_group(meeting_id),
+                                             {"type": "meeting.presence", "online": online[meeting_id]}))
 
 
 def _local_send(layer):

@@ -35,9 +35,31 @@ def sections(meeting: Meeting, *names: str) -> dict:
 # for every socket: a hall of tablets connecting at once builds them once per process, not once
 # per tablet (issue 16: the connect phase was O(N²) in members). Keyed by the meeting's id, its
 # creation time (ids can be reused after a reset) and its sequence number.
-_SHARED_CACHE: OrderedDict = OrderedDict()
-_SHARED_CACHE_SIZE = 256
-_cache_lock = threading.Lock()
+class SeqCache:
+    """A small LRU, shared by the threads of one process, of what is the same for everyone at one
+    sequence number of a meeting (plus `extra` key parts, e.g. a view). The read-only contract is
+    the caller's. Keyed with the meeting's creation time too: ids come back after a reset."""
+
+    def __init__(self, size: int = 256):
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, meeting: Meeting, extra: tuple, build):
+        key = (meeting.pk, meeting.created_at, meeting.last_seq, *extra)
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = build()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+
+_SHARED_CACHE = SeqCache()
 
 
 class _Shared:
@@ -54,19 +76,10 @@ class _Shared:
 
 
 def _shared_at(meeting: Meeting, cached: bool) -> _Shared:
-    key = (meeting.pk, meeting.created_at, meeting.last_seq)
-    if cached:
-        with _cache_lock:
-            if key in _SHARED_CACHE:
-                _SHARED_CACHE.move_to_end(key)
-                return _SHARED_CACHE[key]
-    shared = _Shared({name: builder(meeting) for name, builder in _SHARED.items()})
-    if cached:
-        with _cache_lock:
-            _SHARED_CACHE[key] = shared
-            while len(_SHARED_CACHE) > _SHARED_CACHE_SIZE:
-                _SHARED_CACHE.popitem(last=False)
-    return shared
+    def build():
+        return _Shared({name: builder(meeting) for name, builder in _SHARED.items()})
+
+    return _SHARED_CACHE.get(meeting, (), build) if cached else build()
 
 
 @contextlib.contextmanager
