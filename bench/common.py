@@ -208,6 +208,19 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def pids_named(name: str) -> list[int]:
+    """Every process whose command name is `name` (e.g. "postgres": the server and its backends)."""
+    pids = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if (d / "comm").read_text().strip() == name:
+                    pids.append(int(d.name))
+            except OSError:
+                continue
+    return pids
+
+
 def percentile(sorted_values: list[float], p: float) -> float:
     """Nearest-rank percentile of an already sorted list (p in 0..100)."""
     if not sorted_values:

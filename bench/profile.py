@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import html
 import re
+import os
 import shutil
 import signal
 import subprocess
@@ -62,7 +63,10 @@ class Profiler:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         raw = self.out_dir / f"{self.name}-{phase}.raw"
         proc = subprocess.Popen([exe, "record", "--pid", str(self.pid), "--rate", str(self.rate), "--nonblocking",
-                                 "--format", "raw", "--output", str(raw)],
+                                 "--format", "raw", "--output", str(raw),
+                                 # BENCH_PROFILE_GIL=1: only the thread holding the GIL, i.e. Python CPU
+                                 # (waits in C, such as psycopg's wait for PostgreSQL, drop out).
+                                 *(["--gil"] if os.environ.get("BENCH_PROFILE_GIL") == "1" else [])],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self._running = (phase, raw, proc)
 

@@ -207,7 +207,11 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         try:
             # Not thread-sensitive: handlers of different sockets run in parallel threads (each
             # socket still handles its own messages one at a time, in order).
-            result = await database_sync_to_async(self._run, thread_sensitive=False)(h, clean, key)
+            result = None
+            if h.batch is not None:
+                result = await h.batch(user=self.user, meeting_id=self.meeting_id, content=clean, key=key)
+            if result is None:
+                result = await database_sync_to_async(self._run, thread_sensitive=False)(h, clean, key)
         except DomainError as e:
             await self.send(error_frame(e.code, e.message, in_response=msg_id, field=e.field))
             return

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from django.db import connection
 
-from sessions.errors import Forbidden, NotFound
+from sessions.errors import DomainError, Forbidden, NotFound
 from sessions.models import Committee, Meeting, MeetingGuest, Membership
 
 
@@ -166,6 +166,27 @@ def meeting_for(user, meeting_id, action: Action = Action.VIEW) -> Meeting:
         raise NotFound()
     require(user, action, meeting)
     return meeting
+
+
+def meeting_for_many(users: list, meeting_id: int, action: Action = Action.VIEW):
+    """meeting_for for many users at once (a storm of ballots: voting.ballot_box), in two statements:
+    (meeting or None, per user None or the NotFound/Forbidden that meeting_for would raise).
+    Roles are read fresh, as for every socket action."""
+    meeting = Meeting.objects.select_related("committee").filter(pk=meeting_id).first()
+    if meeting is None:
+        return None, [NotFound() for _ in users]
+    found = {m.user_id: m for m in Membership.objects.filter(
+        committee_id=meeting.committee_id, user_id__in={u.pk for u in users}, is_active=True)}
+    refused = []
+    for user in users:
+        user._membership_cache = {meeting.committee_id: found.get(user.pk)}
+        try:
+            require(user, action, meeting)
+        except DomainError as e:
+            refused.append(e)
+        else:
+            refused.append(None)
+    return meeting, refused
 
 
 def _meeting_and_membership(user, meeting_id: int) -> Meeting | None:

@@ -53,18 +53,22 @@ class Handler:
     action: Action | None          # permission on the meeting, checked on every message
     run: Callable                  # run(*, user, meeting, content, session_key) -> dict | None
     fields: dict[str, Field] = field(default_factory=dict)
+    # Optional async path taken first (voting.ballot_box: ballots written together in a storm):
+    # batch(user=, meeting_id=, content=, key=) -> the reply, or None to run `run` as usual.
+    batch: Callable | None = None
 
 
 HANDLERS: dict[str, Handler] = {}
 
 
-def handler(type: str, *, action: Action | None, fields: dict[str, Field] | None = None):
+def handler(type: str, *, action: Action | None, fields: dict[str, Field] | None = None,
+            batch: Callable | None = None):
     """Register a sync function as the handler of one client message type."""
 
     def register(fn):
         if type in HANDLERS:
             raise RuntimeError(f"two handlers for message type {type!r}")
-        HANDLERS[type] = Handler(type=type, action=action, run=fn, fields=fields or {})
+        HANDLERS[type] = Handler(type=type, action=action, run=fn, fields=fields or {}, batch=batch)
         return fn
 
     return register

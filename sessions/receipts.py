@@ -8,6 +8,7 @@ same `key` after a reconnect. The receipt row is inserted in the same transactio
 - an action that fails rolls its receipt back with it, so a resend runs it again.
 Receipts are kept for RECEIPT_DAYS (a tablet offline longer gets a fresh start anyway).
 """
+import json
 import random
 from datetime import timedelta
 
@@ -31,6 +32,40 @@ def run_once(*, user_id: int, key: str, run) -> dict:
     if random.random() < 0.001:  # now and then, forget old receipts
         ActionReceipt.objects.filter(created_at__lt=timezone.now() - timedelta(days=RECEIPT_DAYS)).delete()
     return reply
+
+
+def claim_many(actions: dict) -> dict:
+    """Claim many receipts at once (PostgreSQL; voting.ballot_box): {name: (user_id, key)} →
+    {name: receipt id} for those claimed now. The others are resends: run them through run_once."""
+    if not actions:
+        return {}
+    pairs = list(actions.items())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO meeting_sessions_actionreceipt (user_id, key, created_at) VALUES "
+            + ", ".join(["(%s, %s, now())"] * len(pairs))
+            + " ON CONFLICT (user_id, key) DO NOTHING RETURNING id, user_id, key",
+            [v for _, pair in pairs for v in pair])
+        claimed = {(user_id, key): rid for rid, user_id, key in cursor.fetchall()}
+    return {name: claimed[pair] for name, pair in pairs if pair in claimed}
+
+
+def release(receipt_ids: list[int]) -> None:
+    """Give claimed receipts back (their actions were not applied in this transaction)."""
+    if receipt_ids:
+        ActionReceipt.objects.filter(pk__in=receipt_ids).delete()
+
+
+def store_replies(replies: dict[int, dict]) -> None:
+    """Store the replies of many claimed receipts in one statement (PostgreSQL)."""
+    if not replies:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE meeting_sessions_actionreceipt AS r SET reply = v.reply FROM (VALUES "
+            + ", ".join(["(%s::bigint, %s::jsonb)"] * len(replies))
+            + ") AS v(id, reply) WHERE r.id = v.id",
+            [v for rid, reply in replies.items() for v in (rid, json.dumps(reply))])
 
 
 def _claim(user_id: int, key: str) -> int | None:

@@ -1,4 +1,6 @@
 """WebSocket message handlers for polls: parse → policy (consumer + here) → service."""
+import functools
+
 from django.utils.translation import gettext as _
 
 from sessions import policy
@@ -6,7 +8,7 @@ from sessions.errors import Forbidden, Invalid, NotFound
 from sessions.models import Committee
 from sessions.policy import Action
 from sessions.protocol import Field, handler
-from voting import selectors, services
+from voting import ballot_box, selectors, services
 from voting.models import Poll
 
 _ID = {"poll_id": Field(int)}
@@ -62,9 +64,20 @@ def open_poll(*, user, meeting, content):
     return {"poll_id": poll.pk, "eligible": len(poll.eligible), "quorum_overridden": poll.quorum_overridden}
 
 
+def _reply(result: dict) -> dict:
+    # The tablet's own entry of `my_votes`, without another query. A secret poll's choice is not
+    # echoed: the tablet keeps what it sent in memory.
+    mine = {"voted": True, "recorded_by": None}
+    if not result.pop("secret"):
+        mine["choice"] = result.pop("choice")
+    result.pop("choice", None)
+    return {**result, "my_votes": {str(result["poll_id"]): mine}}
+
+
 # VIEW, not VOTE: who may vote in a poll is its frozen list, so observers and absent members get
 # the precise "not_eligible" answer from the service rather than a generic "forbidden".
-@handler("poll.vote", action=Action.VIEW, fields={
+# In a storm, first ballots that arrive together are written together (voting/ballot_box.py).
+@handler("poll.vote", action=Action.VIEW, batch=functools.partial(ballot_box.cast, reply=_reply), fields={
     **_ID,
     "choice": Field(str, required=False, max_length=20),
     "choices": Field(list, required=False, max_length=50),
@@ -74,15 +87,8 @@ def vote(*, user, meeting, content):
     choice = content["choices"] if content["choices"] is not None else content["choice"]
     if choice is None:
         raise Invalid(_("Cần chọn một phương án."), field="choice")
-    result = services.poll_vote(actor=user, meeting=meeting, poll_id=content["poll_id"], choice=choice,
-                                token=content["token"])
-    # The tablet's own entry of `my_votes`, without another query. A secret poll's choice is not
-    # echoed: the tablet keeps what it sent in memory.
-    mine = {"voted": True, "recorded_by": None}
-    if not result.pop("secret"):
-        mine["choice"] = result.pop("choice")
-    result.pop("choice", None)
-    return {**result, "my_votes": {str(result["poll_id"]): mine}}
+    return _reply(services.poll_vote(actor=user, meeting=meeting, poll_id=content["poll_id"], choice=choice,
+                                     token=content["token"]))
 
 
 @handler("poll.close", action=Action.RUN, fields=_ID)

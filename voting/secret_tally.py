@@ -6,6 +6,7 @@ sum of all ciphertexts and nothing else; the record of the count (digest of the 
 aggregate, counts, Chaum–Pedersen proofs) is kept on the poll and printed in the minutes.
 """
 import logging
+import random
 
 from django.db import connection
 from django.utils.translation import gettext as _
@@ -44,17 +45,22 @@ def begin(poll: Poll) -> None:
     poll.scheme, poll.public_key, poll.wrapped_key = bc.SCHEME, public, wrapped
 
 
-def store(poll: Poll, keys: list[str]) -> None:
-    """Write one encrypted ballot; `keys` are the choice keys this ballot marks (validated)."""
+def store_many(poll: Poll, marked: list[list[str]]) -> None:
+    """Write one encrypted ballot per entry of `marked` (the choice keys each marks, validated), in
+    a random order: row ids say nothing about who voted when within one transaction."""
+    if not marked:
+        return
     public = bytes(poll.public_key)
-    data = bc.encrypt_bits(public, [1 if k in keys else 0 for k in poll.choice_keys])
-    mac = ballot_keys.ballot_mac(poll.pk, public, data)
+    rows = []
+    for keys in random.SystemRandom().sample(marked, len(marked)):
+        data = bc.encrypt_bits(public, [1 if k in keys else 0 for k in poll.choice_keys])
+        rows.append((data, ballot_keys.ballot_mac(poll.pk, public, data)))
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:  # one statement on the hot path of a vote storm
-            cursor.execute("INSERT INTO voting_encryptedballot (poll_id, data, mac) VALUES (%s, %s, %s)",
-                           [poll.pk, data, mac])
+            cursor.execute("INSERT INTO voting_encryptedballot (poll_id, data, mac) VALUES "
+                           + ", ".join(["(%s, %s, %s)"] * len(rows)), [v for d, m in rows for v in (poll.pk, d, m)])
     else:
-        EncryptedBallot.objects.create(poll=poll, data=data, mac=mac)
+        EncryptedBallot.objects.bulk_create([EncryptedBallot(poll=poll, data=d, mac=m) for d, m in rows])
 
 
 def _fail(reason: str) -> TallyFailed:

@@ -4,47 +4,28 @@ A ballot is deliberately NOT an event and NOT an audit entry: a logged row per b
 carry a voter and a moment, which is exactly what a secret poll must not keep. Turnout reaches
 the tablets as a coalesced, unlogged counter (see voting/turnout.py).
 """
-import hashlib
 import logging
 import threading
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from sessions import selectors as session_selectors
-from sessions.errors import Conflict, DomainError, Invalid, NotFound
+from sessions.errors import Conflict, Invalid, NotFound
 from sessions.events import emit
 from sessions.models import Attendance, Meeting, Membership
 from sessions.quorum import MemberStanding
-from voting import ballot_crypto, definition, rules, secret_tally, turnout
+from voting import ballot_crypto, casting, definition, rules, secret_tally, turnout
+from voting.errors import AlreadyVoted, NotEligible, PollClosed, QuorumMissing  # noqa: F401 (also the API)
 from voting.models import Ballot, Poll, Tally, VoterRecord
 
 P = Poll.Status
 log = logging.getLogger(__name__)
 
-
-class NotEligible(DomainError):
-    code = "not_eligible"
-    http_status = 403
-
-
-class PollClosed(DomainError):
-    code = "poll_closed"
-    http_status = 409
-
-
-class AlreadyVoted(DomainError):
-    code = "already_voted"
-    http_status = 409
-
-
-class QuorumMissing(DomainError):
-    code = "no_quorum"
-    http_status = 409
 
 
 def _poll_changed(poll: Poll, type: str, actor, **info) -> None:
@@ -172,69 +153,24 @@ def poll_open(*, actor, meeting: Meeting, poll_id: int, override_quorum: bool = 
     return poll
 
 
-def _poll_for_ballot(meeting: Meeting, poll_id: int) -> Poll:
-    # Ballots take a SHARE lock: they do not wait for each other, but closing (FOR UPDATE) waits
-    # for ballots in flight, and a ballot arriving after the close sees status "closed".
-    if connection.vendor == "postgresql":
-        poll = next(iter(Poll.objects.raw(
-            "SELECT * FROM voting_poll WHERE id = %s AND meeting_id = %s FOR SHARE", [poll_id, meeting.pk])), None)
-    else:
-        poll = Poll.objects.filter(pk=poll_id, meeting_id=meeting.pk).first()
-    if poll is None:
-        raise NotFound(_("Không tìm thấy cuộc biểu quyết."))
-    return poll
-
-
 @transaction.atomic
 def poll_vote(*, actor, meeting: Meeting, poll_id: int, choice, token: str | None = None,
               recorded_by=None) -> dict:
     """Cast one ballot. Returns {"poll_id", "voted", "changed", "repeat", "secret", "choice" (named only)}."""
-    poll = _poll_for_ballot(meeting, poll_id)
-    if poll.status != P.OPEN:
-        raise PollClosed(_("Cuộc biểu quyết không mở hoặc đã kết thúc."))
-    if poll.analog:
-        raise Invalid(_("Cuộc biểu quyết này do thư ký nhập kết quả."))
-    if actor.pk not in poll.eligible:
-        raise NotEligible(_("Bạn không có trong danh sách biểu quyết của cuộc biểu quyết này."))
-    keys = definition.choice_keys(poll, choice)
-    token_hash = hashlib.sha256(token.encode()).hexdigest() if token else ""
-    if not _insert_voter_record(poll, actor, recorded_by, token_hash):
+    poll = casting.poll_for_ballot(meeting, poll_id)
+    keys = casting.check_ballot(poll, actor, choice)
+    token_hash = casting.token_digest(token)
+    if not casting.write_ballots(poll, [casting.Cast(actor, choice, keys, token_hash, recorded_by)]):
         return _repeat_vote(meeting, poll, actor, choice, keys, token_hash, recorded_by)
-    if poll.scheme == ballot_crypto.SCHEME:
-        secret_tally.store(poll, keys)
-    else:
-        Tally.objects.filter(poll=poll, key__in=keys).update(votes=F("votes") + 1)
-    if not poll.secret:
-        Ballot.objects.create(poll=poll, voter=actor, choice=definition.normal(poll, choice), recorded_by=recorded_by)
     turnout.schedule(meeting.pk, poll.pk, len(poll.eligible))
-    return _voted(poll, choice, changed=False, repeat=False)
+    return voted(poll, choice, changed=False, repeat=False)
 
 
-def _voted(poll: Poll, choice, *, changed: bool, repeat: bool) -> dict:
+def voted(poll: Poll, choice, *, changed: bool, repeat: bool) -> dict:
     out = {"poll_id": poll.pk, "voted": True, "changed": changed, "repeat": repeat, "secret": poll.secret}
     if not poll.secret:
         out["choice"] = definition.normal(poll, choice)
     return out
-
-
-def _insert_voter_record(poll: Poll, user, recorded_by, token_hash: str) -> bool:
-    """Insert 'has voted'; False when this person already has a record (the unique constraint decides)."""
-    if connection.vendor == "postgresql":
-        # One statement, no savepoint: the fastest path for a storm of ballots, and no
-        # subtransaction id that would sit next to the counters' transaction id.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO voting_voterrecord (poll_id, user_id, recorded_by_id, token_hash) "
-                "VALUES (%s, %s, %s, %s) ON CONFLICT (poll_id, user_id) DO NOTHING RETURNING id",
-                [poll.pk, user.pk, recorded_by.pk if recorded_by else None, token_hash],
-            )
-            return cursor.fetchone() is not None
-    try:
-        with transaction.atomic():
-            VoterRecord.objects.create(poll=poll, user=user, recorded_by=recorded_by, token_hash=token_hash)
-    except IntegrityError:
-        return False
-    return True
 
 
 def _repeat_vote(meeting: Meeting, poll: Poll, actor, choice, keys, token_hash, recorded_by) -> dict:
@@ -242,12 +178,12 @@ def _repeat_vote(meeting: Meeting, poll: Poll, actor, choice, keys, token_hash, 
         # The server does not know the earlier choice; the same submission token means a retry.
         record = VoterRecord.objects.get(poll=poll, user=actor)
         if token_hash and record.token_hash == token_hash:
-            return _voted(poll, choice, changed=False, repeat=True)
+            return voted(poll, choice, changed=False, repeat=True)
         raise AlreadyVoted(_("Bạn đã bỏ phiếu trong cuộc biểu quyết kín này; phiếu đã được ghi nhận "
                              "và không thể thay đổi."))
     ballot = Ballot.objects.select_for_update().get(poll=poll, voter=actor)
     if ballot.choice == definition.normal(poll, choice):
-        return _voted(poll, choice, changed=False, repeat=True)
+        return voted(poll, choice, changed=False, repeat=True)
     if not meeting.committee.allow_vote_change:
         raise AlreadyVoted(_("Bạn đã biểu quyết; không thể thay đổi lựa chọn."))
     old_keys = definition.choice_keys(poll, ballot.choice)
@@ -255,7 +191,7 @@ def _repeat_vote(meeting: Meeting, poll: Poll, actor, choice, keys, token_hash, 
     Tally.objects.filter(poll=poll, key__in=keys).update(votes=F("votes") + 1)
     ballot.choice, ballot.recorded_by = definition.normal(poll, choice), recorded_by
     ballot.save(update_fields=["choice", "recorded_by"])
-    return _voted(poll, choice, changed=True, repeat=False)
+    return voted(poll, choice, changed=True, repeat=False)
 
 
 @transaction.atomic
