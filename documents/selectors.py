@@ -103,6 +103,7 @@ def document_list_section(meeting: Meeting, user) -> list[dict]:
 
 
 _lists = SeqCache()
+_has_documents = SeqCache()
 
 
 def presenting_section(meeting: Meeting) -> dict | None:
@@ -121,8 +122,9 @@ def annotation_row(a: Annotation) -> dict:
 
 
 def my_annotations(meeting: Meeting, user) -> list[dict]:
-    if not user.is_authenticated:
-        return []
+    if not user.is_authenticated or not _has_documents.get(
+            meeting, (), lambda: Document.objects.filter(meeting=meeting).exists()):
+        return []   # no document yet (each one added is an event): no query per connecting tablet
     return [annotation_row(a) for a in
             Annotation.objects.filter(user=user, document__meeting=meeting).order_by("document_id", "page", "id")]
 

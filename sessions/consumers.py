@@ -2,8 +2,10 @@
 
 Events reach this consumer through the meeting's group. Group messages can be dropped
 (channels_redis over capacity, Redis restart), so the consumer keeps the last sequence it sent
-and fills any gap from the database: on a jump in sequence numbers and on every tick.
+and fills any gap from the database: on a jump in sequence numbers, and when a tick finds it still
+behind a moment later (TICK_GRACE_SECONDS).
 """
+import asyncio
 import logging
 from collections import OrderedDict
 
@@ -58,6 +60,8 @@ def _encoded_once(message: dict, build) -> str:
         _encoded_messages.popitem(last=False)
     return text
 
+
+TICK_GRACE_SECONDS = 2.0   # a tick finding a socket behind: how long live delivery may still take
 
 _encoded_messages: OrderedDict[int, tuple[dict, str]] = OrderedDict()
 # Group messages the layer hands to a socket directly: live events, presence and live hints.
@@ -327,9 +331,18 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         self.seq = event["seq"]
 
     async def meeting_tick(self, message):
-        if self.synced and message["last_seq"] > self.seq:
-            await self._catch_up()
         await self.send(frame("heartbeat", {"seq": self.seq}))
+        if self.synced and message["last_seq"] > self.seq:
+            # Usually that event is still on its way (committed just before the tick read the log):
+            # live delivery gets a moment before this socket reads the log. Catching up at once
+            # made every socket of a busy process read the log at every tick (bench: seconds of delay).
+            behind = message["last_seq"]
+            asyncio.get_running_loop().call_later(TICK_GRACE_SECONDS, lambda: asyncio.ensure_future(
+                self.channel_layer.send(self.channel_name, {"type": "meeting.recheck", "last_seq": behind})))
+
+    async def meeting_recheck(self, message):
+        if self.synced and message["last_seq"] > self.seq:
+            await self._catch_up()   # still behind: the live message was lost
 
     async def meeting_latest(self, message):
         """The event log, polled while the channel layer is unavailable: catch up, nothing else."""

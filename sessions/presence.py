@@ -76,9 +76,11 @@ def stalled_channels() -> list[str]:
 def connect(channel_name: str, meeting_id: int, user_id: int) -> None:
     if meeting_id not in _local_meetings:
         _beat()
-    Presence.objects.update_or_create(
-        channel_name=channel_name, defaults={"meeting_id": meeting_id, "user_id": user_id, "server_id": SERVER_ID}
-    )
+    # One upsert statement (update_or_create is a locked read, then a write, in a savepoint): a
+    # hall arriving at once makes a thousand of these.
+    Presence.objects.bulk_create(
+        [Presence(channel_name=channel_name, meeting_id=meeting_id, user_id=user_id, server_id=SERVER_ID)],
+        update_conflicts=True, unique_fields=["channel_name"], update_fields=["meeting_id", "user_id", "server_id"])
     _local_meetings[meeting_id] = _local_meetings.get(meeting_id, 0) + 1
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from sessions import selectors
 from sessions.errors import Conflict, Invalid, NotFound
 from sessions.events import emit
 from sessions.models import (
@@ -189,7 +190,7 @@ def agenda_set_current(*, actor, meeting: Meeting, item_id: int | None = None, s
     """Jump to an item, or step through the flattened agenda (step=+1 next, -1 previous)."""
     meeting = _locked(meeting)
     _require_in_progress(meeting)
-    order = [row["id"] for row in sections(meeting, "agenda")["agenda"]]
+    order = selectors.agenda_order(meeting)
     if not order:
         raise Conflict(_("Chương trình họp trống."))
     if item_id is not None:

@@ -51,3 +51,23 @@ def test_not_found_pages_are_in_vietnamese_with_a_way_back(personas):
 def test_the_server_error_page_needs_nothing_from_the_request_and_has_a_way_back():
     body = render_to_string("500.html")
     assert "Máy chủ gặp sự cố" in body and 'href="/"' in body
+
+
+def test_the_chairs_agenda_order_is_the_agenda_as_shown(personas):
+    """selectors.agenda_order (the chair's hot path) lists exactly the rows of the agenda section,
+    sub-items after their item, whatever the positions and the order of creation."""
+    from sessions import selectors
+    from sessions.models import AgendaItem
+
+    m = personas.meeting
+    top = list(m.agenda_items.order_by("position", "id"))
+    AgendaItem.objects.create(meeting=m, parent=top[1], position=2, title="2.b")
+    AgendaItem.objects.create(meeting=m, parent=top[1], position=1, title="2.a")
+    AgendaItem.objects.create(meeting=m, parent=top[0], position=0, title="1.a")
+    AgendaItem.objects.create(meeting=m, position=0, title="Khai mạc")
+    rows = selectors.agenda(m)
+    assert selectors.agenda_order(m) == [r["id"] for r in rows]
+    # Position 0 comes first; sub-items follow their item, by their own position.
+    assert [(r["number"], r["title"]) for r in rows] == [
+        ("1", "Khai mạc"), ("2", top[0].title), ("2.1", "1.a"), ("3", top[1].title), ("3.1", "2.a"), ("3.2", "2.b"),
+        ("4", top[2].title)]

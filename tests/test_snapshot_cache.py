@@ -46,3 +46,28 @@ def test_a_frame_with_pre_encoded_members_is_the_same_json_as_frame():
         assert json.loads(frame_with_members("snapshot", encoded, personal, msg_id)) == \
             json.loads(frame("snapshot", {**shared, **personal}, msg_id))
     assert json.loads(frame_with_members("snapshot", "", personal)) == json.loads(frame("snapshot", personal))
+
+
+def test_personal_sections_ask_nothing_of_a_meeting_without_polls_or_documents_and_follow_when_there_are(personas):
+    from tests.test_voting_services import open_poll, vote
+
+    p = personas
+    start_meeting(p)
+    _snapshot(p.meeting.pk, p.member)                        # the first tablet at this seq builds the caches
+    state, queries = _snapshot(p.meeting.pk, p.members[1])
+    assert state["my_votes"] == {} and state["poll_turnout"] == {} and state["annotations"] == []
+    # Per further tablet: the meeting, its membership and device checks — not polls, votes or annotations.
+    assert not [q for q in queries_of(p.meeting.pk, p.members[1]) if "voting_" in q or "documents_annotation" in q]
+    assert queries <= 6, queries
+    # A poll opens: a new seq, and the personal sections show it at once.
+    poll = open_poll(p, secret=True)
+    vote(p, p.members[1], poll, "yes", token="t")
+    state, _ = _snapshot(p.meeting.pk, p.members[1])
+    assert state["my_votes"] == {str(poll.pk): {"voted": True, "recorded_by": None}}
+    assert state["poll_turnout"][str(poll.pk)]["voted"] == 1
+
+
+def queries_of(meeting_id, user) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        build_snapshot(meeting_id, user, shared_cache=True)
+    return [q["sql"] for q in queries]

@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 
 from sessions import presence
 from sessions.selectors import display_name
+from sessions.snapshot import SeqCache
 from voting import rules
 from voting.models import Ballot, Poll, Tally, VoterRecord
 
@@ -96,13 +97,21 @@ def polls_section(meeting) -> dict:
     return {str(p.pk): poll_row(p) for p in Poll.objects.filter(meeting=meeting).order_by("id")}
 
 
+_states = SeqCache()
+
+
+def _poll_states(meeting) -> list[tuple[int, str, bool]]:
+    """(id, status, analog) of the meeting's polls at its seq, once per process: every poll change
+    emits an event, and most connects find no poll open, or none at all, and need no query."""
+    return _states.get(meeting, (), lambda: list(Poll.objects.filter(meeting=meeting)
+                                                 .values_list("pk", "status", "analog")))
+
+
 def my_votes(meeting, user) -> dict:
     """Whether my vote was counted — and, for named polls only, what it was."""
-    if not user.is_authenticated:
+    if not user.is_authenticated or not any(s in _SHOWN and not a for _, s, a in _poll_states(meeting)):
         return {}
     polls = {p.pk: p for p in Poll.objects.filter(meeting=meeting, status__in=_SHOWN, analog=False)}
-    if not polls:
-        return {}   # most connects: no poll yet, no need to look for my records
     out = {}
     records = VoterRecord.objects.filter(poll_id__in=list(polls), user=user).select_related("recorded_by")
     ballots = dict(Ballot.objects.filter(poll_id__in=list(polls), voter=user).values_list("poll_id", "choice"))
@@ -117,6 +126,8 @@ def my_votes(meeting, user) -> dict:
 
 def poll_turnout(meeting) -> dict:
     """Live turnout of the open polls (personal section: fresh at every (re)sync)."""
+    if not any(s == P.OPEN for _, s, _a in _poll_states(meeting)):
+        return {}
     out = {}
     for p in Poll.objects.filter(meeting=meeting, status=P.OPEN):
         out[str(p.pk)] = {"poll_id": p.pk, "voted": ballots_collected(p), "eligible": len(p.eligible)}
