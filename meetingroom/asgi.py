@@ -6,15 +6,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "meetingroom.settings")
 # Django must be set up before anything imports models (the routing below does).
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from meetingroom.origin import SameOriginWebSocket  # noqa: E402
 from meetingroom.routing import websocket_urlpatterns  # noqa: E402
+from sessions.socket_auth import SocketAuthStack  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": SameOriginWebSocket(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": SameOriginWebSocket(SocketAuthStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -14,6 +14,7 @@ WS_MAX_BUFFERED_BYTES, or has not drained for WS_SLOW_READER_SECONDS, is closed 
 tablet reconnects and resumes by replay.
 
 HTTP request bodies are capped as they arrive, before the app runs (meetingroom/bodycap.py).
+Frames are written to the socket at once when nothing waits before them (meetingroom/eager_write.py).
 """
 import os
 import sys
@@ -23,6 +24,7 @@ from daphne.cli import CommandLineInterface  # isort:skip  (installs the asyncio
 import daphne.http_protocol  # isort:skip
 from daphne import ws_protocol  # isort:skip
 
+from meetingroom import eager_write  # isort:skip
 from meetingroom.bodycap import CappedWebRequest  # isort:skip
 
 SERVER_MAX_MESSAGE = 8 * 1024 * 1024
@@ -82,6 +84,7 @@ def main(argv: list[str] | None = None) -> None:
                 "--websocket-max-frame-size", str(SERVER_MAX_MESSAGE), *args]
     # Daphne's factory builds each request from this module global.
     daphne.http_protocol.WebRequest = CappedWebRequest
+    eager_write.install()   # write frames at once, as asyncio's transports do
     CommandLineInterface().run(args)
 
 

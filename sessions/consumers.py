@@ -96,23 +96,30 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         self.limits = FrameLimits()
         self.busy = False
         await self.accept()
-        refusal = await database_sync_to_async(self._refusal)()
+        refusal = await database_sync_to_async(self._admit)()
         if refusal:
             code, message = refusal
             await self.send(error_frame("refused", message))
             await self.close(code)
             return
         self.groups_joined = (meeting_group(self.meeting_id), user_group(self.user.pk))
+        self.joined = True   # present since _admit: whatever happens next, disconnect cleans up
         for group in self.groups_joined:
             # Never waits long for Redis (sessions/layer.py): the socket works without it.
             await self.channel_layer.group_add(group, self.channel_name)
-        self.joined = True
         if hasattr(self.channel_layer, "deliver_directly"):
             self.channel_layer.deliver_directly(self.channel_name, _DIRECT, self._direct)
-        await database_sync_to_async(presence.connect)(self.channel_name, self.meeting_id, self.user.pk)
         presence.ensure_ticker()
         publisher.start()
         presence.mark_changed(self.meeting_id)
+
+    def _admit(self):
+        """Why this socket is refused, or None: then it is present. One database call for all of
+        connecting (the user is read here too: sessions/socket_auth.py)."""
+        refusal = self._refusal()
+        if refusal is None:
+            presence.connect(self.channel_name, self.meeting_id, self.user.pk)
+        return refusal
 
     def _refusal(self):
         if not self.user.is_authenticated:
