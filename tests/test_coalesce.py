@@ -58,3 +58,43 @@ def test_presence_waits_longer_in_big_rooms_so_a_hall_arriving_is_not_quadratic(
     assert presence_delay(0) == presence_delay(30) == PRESENCE_DELAY_SECONDS   # a committee: as before
     assert PRESENCE_DELAY_SECONDS < presence_delay(600) < MAX_PRESENCE_DELAY_SECONDS
     assert presence_delay(1000) == presence_delay(5000) == MAX_PRESENCE_DELAY_SECONDS
+
+
+async def test_published_messages_keep_their_order_per_group_and_a_slow_group_holds_no_other(monkeypatch):
+    """sessions.events._Publisher: one meeting whose sends are slow (its Redis round trips, say)
+    must not delay another meeting's events; within each meeting the order is kept."""
+    saved = publisher.loop, publisher.queue
+    publisher.start()
+    layer = get_channel_layer()
+    real_send = layer.group_send
+
+    async def slow_for_one(group, message):
+        if group == meeting_group(1):
+            await asyncio.sleep(0.05)   # each send of meeting 1 takes 50 ms
+        await real_send(group, message)
+
+    monkeypatch.setattr(layer, "group_send", slow_for_one)
+    channels = {m: await layer.new_channel() for m in (1, 2)}
+    for m, channel in channels.items():
+        await layer.group_add(meeting_group(m), channel)
+    arrivals = []
+
+    async def collect(m):
+        while True:
+            arrivals.append((m, (await layer.receive(channels[m]))["seq"]))
+
+    collectors = [asyncio.get_running_loop().create_task(collect(m)) for m in (1, 2)]
+    try:
+        # Queued from a worker thread, as services do after commit: alternately, all at once.
+        await asyncio.to_thread(lambda: [publisher.send(meeting_group(m), {"type": "test", "seq": seq})
+                                         for seq in range(1, 11) for m in (1, 2)])
+        while len(arrivals) < 20:
+            await asyncio.sleep(0.05)
+        assert [s for m, s in arrivals if m == 1] == [s for m, s in arrivals if m == 2] == list(range(1, 11))
+        # Meeting 2 had all its events before meeting 1's second (each of those waits 50 ms);
+        # with one queue for all they alternated.
+        assert arrivals.index((2, 10)) < arrivals.index((1, 2)), arrivals
+    finally:
+        for c in locals().get("collectors", []):
+            c.cancel()
+        publisher.loop, publisher.queue = saved
