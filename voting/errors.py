@@ -1,4 +1,4 @@
-"""What a ballot or a poll action can be refused with (codes in docs/protocol.md)."""
+"""What a ballot, a poll action or a secret count can be refused with (codes in docs/protocol-voting.md)."""
 from sessions.errors import DomainError
 
 
@@ -20,3 +20,13 @@ class AlreadyVoted(DomainError):
 class QuorumMissing(DomainError):
     code = "no_quorum"
     http_status = 409
+
+
+class TallyFailed(DomainError):
+    code = "tally_failed"
+    http_status = 409
+
+
+class BallotKeyUnavailable(DomainError):
+    code = "ballot_key_unavailable"
+    http_status = 503

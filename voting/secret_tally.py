@@ -11,22 +11,12 @@ import random
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from sessions.errors import DomainError
+from voting.errors import BallotKeyUnavailable, TallyFailed  # noqa: F401 (raised here; also the API)
 from voting import ballot_crypto as bc
 from voting import ballot_keys, board, rules, threshold
 from voting.models import EncryptedBallot, Poll, Tally, VoterRecord
 
 log = logging.getLogger(__name__)
-
-
-class TallyFailed(DomainError):
-    code = "tally_failed"
-    http_status = 409
-
-
-class BallotKeyUnavailable(DomainError):
-    code = "ballot_key_unavailable"
-    http_status = 503
 
 
 def begin(poll: Poll) -> None:
