@@ -19,11 +19,10 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
-from bench.common import ROOT, cpu_seconds, free_port, wait_port
+from bench.common import cpu_seconds, free_port, wait_port
+from tests.servers import DaphneServer
 
 SERVERS = ("daphne", "uvicorn", "granian")
 APP = "meetingroom.asgi:application"
@@ -44,23 +43,19 @@ def command(kind: str, port: int) -> list[str]:
     raise ValueError(f"unknown server {kind!r}: one of {', '.join(SERVERS)}")
 
 
-class AsgiServer:
-    """One server process of `kind`, with the environment tests.servers gives Daphne."""
+class AsgiServer(DaphneServer):
+    """One server process of `kind`, started and awaited as tests.servers starts Daphne."""
 
     def __init__(self, kind: str, port: int | None = None, **env):
-        from django.conf import settings
-
-        self.kind, self.port, self.env = kind, port or free_port(), env
-        self.proc: subprocess.Popen | None = None
-        self.log_path = Path(settings.VAR_DIR) / f"{kind}-{self.port}.log"
+        self.name = kind
+        super().__init__(port, **env)
 
     @property
-    def http(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def kind(self) -> str:
+        return self.name
 
-    @property
-    def ws(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
+    def command(self) -> list[str]:
+        return command(self.kind, self.port)
 
     @property
     def worker_pid(self) -> int:
@@ -71,30 +66,7 @@ class AsgiServer:
         return int(children[0]) if children else self.proc.pid
 
     def start(self, timeout: float = 60) -> "AsgiServer":
-        from tests.servers import server_env
-
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(command(self.kind, self.port), cwd=ROOT, env=server_env(**self.env),
-                                         stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.kind} exited early; see {self.log_path}:\n"
-                                   f"{self.log_path.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(self.http + "/healthz", timeout=1) as r:
-                    if r.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"{self.kind} did not answer on port {self.port}")
-
-    def stop(self) -> None:
-        from tests.servers import terminate
-
-        terminate(self.proc)
+        return super().start(timeout)
 
 
 def start_servers(kind: str, count: int, **env) -> list[AsgiServer]:

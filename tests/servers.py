@@ -54,11 +54,20 @@ def server_env(**extra) -> dict:
 
 
 class DaphneServer:
+    """One app server process on a free port, started and waited for until /healthz answers.
+    bench/servers.AsgiServer runs uvicorn and Granian the same way (`name`, `command`)."""
+
+    name = "daphne"
+
     def __init__(self, port: int | None = None, **env):
         self.port = port or free_port()
         self.env = env
         self.proc: subprocess.Popen | None = None
-        self.log_path = Path(settings.VAR_DIR) / f"daphne-{self.port}.log"
+        self.log_path = Path(settings.VAR_DIR) / f"{self.name}-{self.port}.log"
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "meetingroom.serve", "-b", "127.0.0.1", "-p", str(self.port),
+                "meetingroom.asgi:application"]
 
     @property
     def http(self) -> str:
@@ -71,14 +80,12 @@ class DaphneServer:
     def start(self, timeout: float = 30) -> "DaphneServer":
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "meetingroom.serve", "-b", "127.0.0.1", "-p", str(self.port), "meetingroom.asgi:application"],
-            cwd=ROOT, env=server_env(**self.env), stdout=log, stderr=subprocess.STDOUT,
-        )
+        self.proc = subprocess.Popen(self.command(), cwd=ROOT, env=server_env(**self.env), stdout=log,
+                                     stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"daphne exited early; see {self.log_path}:\n{self.log_path.read_text()[-3000:]}")
+                raise RuntimeError(f"{self.name} exited early; see {self.log_path}:\n{self.log_path.read_text()[-3000:]}")
             try:
                 with urllib.request.urlopen(self.http + "/healthz", timeout=1) as r:
                     if r.status == 200:
@@ -86,7 +93,7 @@ class DaphneServer:
             except OSError:
                 time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"daphne did not answer on port {self.port}")
+        raise RuntimeError(f"{self.name} did not answer on port {self.port}")
 
     def kill(self) -> None:
         """Die without any cleanup, like a crashed process."""

@@ -21,7 +21,7 @@ from django.db import connection, transaction
 
 from sessions import policy, receipts
 from sessions.errors import DomainError
-from voting import casting, services, turnout
+from voting import casting, definition, services, turnout
 
 log = logging.getLogger(__name__)
 
@@ -94,15 +94,16 @@ def write(where: tuple[int, int], batch: list[Pending], reply) -> list:
             if refused[i] is not None:
                 answers[i] = refused[i]
                 continue
-            if p.user.pk in seen or _choice(p.content) is None:
+            choice = definition.sent_choice(p.content)
+            if p.user.pk in seen or choice is None:
                 continue   # two ballots of one person at once (the second goes alone, after), or none
             seen.add(p.user.pk)
             try:
-                keys = casting.check_ballot(poll, p.user, _choice(p.content), eligible)
+                keys = casting.check_ballot(poll, p.user, choice, eligible)
             except DomainError as e:
                 answers[i] = e
                 continue
-            casts[i] = casting.Cast(p.user, _choice(p.content), keys, casting.token_digest(p.content["token"]))
+            casts[i] = casting.Cast(p.user, choice, keys, casting.token_digest(p.content["token"]))
         claims = receipts.claim_many({i: (batch[i].user.pk, batch[i].key) for i in casts if batch[i].key})
         for i in [i for i in casts if batch[i].key and i not in claims]:
             del casts[i]   # a resend, or racing one: the receipt has (or will have) the reply
@@ -116,7 +117,3 @@ def write(where: tuple[int, int], batch: list[Pending], reply) -> list:
         if written:
             turnout.schedule(meeting.pk, poll.pk, len(eligible))
     return answers
-
-
-def _choice(content: dict):
-    return content["choices"] if content["choices"] is not None else content["choice"]

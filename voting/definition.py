@@ -92,3 +92,9 @@ def normal(poll: Poll, choice):
     if poll.kind == Poll.Kind.ELECTION:
         return sorted(choice)
     return list(choice) if poll.kind == Poll.Kind.APPROVAL else choice
+
+
+def sent_choice(content: dict):
+    """The choice a poll.vote or poll.record_vote message carries: `choices` (a list, for elections
+    and approvals) or `choice`; None when it carries neither."""
+    return content["choices"] if content["choices"] is not None else content["choice"]

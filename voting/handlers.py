@@ -8,7 +8,7 @@ from sessions.errors import Forbidden, Invalid, NotFound
 from sessions.models import Committee
 from sessions.policy import Action
 from sessions.protocol import Field, handler
-from voting import ballot_box, selectors, services
+from voting import ballot_box, definition, selectors, services
 from voting.models import Poll
 
 _ID = {"poll_id": Field(int)}
@@ -84,7 +84,7 @@ def _reply(result: dict) -> dict:
     "token": Field(str, required=False, max_length=100),
 })
 def vote(*, user, meeting, content):
-    choice = content["choices"] if content["choices"] is not None else content["choice"]
+    choice = definition.sent_choice(content)
     if choice is None:
         raise Invalid(_("Cần chọn một phương án."), field="choice")
     return _reply(services.poll_vote(actor=user, meeting=meeting, poll_id=content["poll_id"], choice=choice,
@@ -124,7 +124,7 @@ def record_counts(*, user, meeting, content):
     "choice": Field(str, required=False, max_length=20), "choices": Field(list, required=False, max_length=50),
 })
 def record_vote(*, user, meeting, content):
-    choice = content["choices"] if content["choices"] is not None else content["choice"]
+    choice = definition.sent_choice(content)
     if choice is None:
         raise Invalid(_("Cần chọn một phương án."), field="choice")
     return services.poll_record_vote(actor=user, meeting=meeting, poll_id=content["poll_id"],

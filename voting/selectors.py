@@ -100,25 +100,28 @@ def polls_section(meeting) -> dict:
 _states = SeqCache()
 
 
-def _poll_states(meeting) -> list[tuple[int, str, bool]]:
-    """(id, status, analog) of the meeting's polls at its seq, once per process: every poll change
-    emits an event, and most connects find no poll open, or none at all, and need no query."""
+def _poll_states(meeting) -> list[tuple[int, str, bool, bool]]:
+    """(id, status, analog, secret) of the meeting's polls at its seq, once per process: every poll
+    change emits an event, and most connects find no poll open, or none at all, and need no query."""
     return _states.get(meeting, (), lambda: list(Poll.objects.filter(meeting=meeting)
-                                                 .values_list("pk", "status", "analog")))
+                                                 .values_list("pk", "status", "analog", "secret")))
 
 
 def my_votes(meeting, user) -> dict:
     """Whether my vote was counted — and, for named polls only, what it was."""
-    if not user.is_authenticated or not any(s in _SHOWN and not a for _, s, a in _poll_states(meeting)):
+    if not user.is_authenticated:
         return {}
-    polls = {p.pk: p for p in Poll.objects.filter(meeting=meeting, status__in=_SHOWN, analog=False)}
+    # poll id → secret, for the polls whose votes a tablet shows
+    polls = {pk: secret for pk, status, analog, secret in _poll_states(meeting) if status in _SHOWN and not analog}
+    if not polls:
+        return {}
     out = {}
     records = VoterRecord.objects.filter(poll_id__in=list(polls), user=user).select_related("recorded_by")
     ballots = dict(Ballot.objects.filter(poll_id__in=list(polls), voter=user).values_list("poll_id", "choice"))
     for r in records:
         entry = {"voted": True,
                  "recorded_by": display_name(r.recorded_by) if r.recorded_by_id and r.recorded_by_id != user.pk else None}
-        if not polls[r.poll_id].secret:
+        if not polls[r.poll_id]:
             entry["choice"] = ballots.get(r.poll_id)
         out[str(r.poll_id)] = entry
     return out
@@ -126,7 +129,7 @@ def my_votes(meeting, user) -> dict:
 
 def poll_turnout(meeting) -> dict:
     """Live turnout of the open polls (personal section: fresh at every (re)sync)."""
-    if not any(s == P.OPEN for _, s, _a in _poll_states(meeting)):
+    if not any(status == P.OPEN for _, status, _a, _s in _poll_states(meeting)):
         return {}
     out = {}
     for p in Poll.objects.filter(meeting=meeting, status=P.OPEN):
