@@ -45,7 +45,7 @@ def print_report(report: dict) -> None:
             print(f"      latency {label} ms: p50={lat['p50']} p95={lat['p95']} p99={lat['p99']} max={lat['max']}")
         for key in ("refused", "issued_seconds", "acknowledged_seconds", "committed_seconds", "all_delivered_seconds",
                     "group_messages_dropped", "socket_deliveries_dropped_approx", "meetings", "run_seconds",
-                    "events_per_second"):
+                    "events_per_second", "asked_per_second", "committed_per_second", "window_seconds"):
             if key in r:
                 print(f"      {key}: {r[key]}")
     print_table(report)

@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings
 
 from bench.common import percentile, summarize_ms
-from bench.fanout import analyze, parse_args
+from bench.fanout import analyze, parse_args, steady_rate
 from bench.profile import read_collapsed, top
 from tests.conftest import scaled
 
@@ -131,6 +131,28 @@ def test_analysis_rejects_events_out_of_order_even_when_none_is_missing():
     report = analyze([_client([(2, 1.0), (1, 2.0)])], sends, {1: 2})
     assert report["incomplete_clients"] == 1
     assert report["events_lost"] == 0
+
+
+def _chairs(starts, changes, interval, commit_delay):
+    """Hand-made sends of chairs on schedule: each change committed `commit_delay` after its send."""
+    return {(m, k): {"t_send": start + k * interval, "t_ok": 0, "at": start + k * interval + commit_delay}
+            for m, start in enumerate(starts) for k in range(changes)}
+
+
+@pytest.mark.smoke
+def test_the_committed_rate_counts_only_while_every_chair_is_asking():
+    # Ten chairs, one change a second each, starting up to a second apart: on schedule, the asked
+    # rate is met although the whole run (staggered start included) averages less.
+    on_time = _chairs([k / 10 for k in range(10)], changes=20, interval=1.0, commit_delay=0.05)
+    rate = steady_rate(on_time, 1.0)
+    assert rate["asked_per_second"] == 10.0
+    assert rate["committed_per_second"] == pytest.approx(10.0, rel=0.06)
+    assert 18 <= rate["window_seconds"] <= 19
+    # A server that takes 1.5 s per change: chairs wait, their loops stretch, the rate shows it.
+    slow = {(m, k): {"t_send": m / 10 + k * 1.5, "t_ok": 0, "at": m / 10 + k * 1.5 + 1.4}
+            for m in range(10) for k in range(20)}
+    assert steady_rate(slow, 1.0)["committed_per_second"] == pytest.approx(6.7, abs=0.4)
+    assert steady_rate({}, 1.0)["committed_per_second"] == 0.0
 
 
 @pytest.mark.smoke
