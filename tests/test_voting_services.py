@@ -8,6 +8,7 @@ from sessions.errors import Conflict, Invalid
 from sessions.events import apply_event
 from sessions.models import Event
 from sessions.snapshot import build_snapshot, shared_part
+from tests.conftest import scaled
 from tests.factories import make_meeting
 from voting import selectors, services
 from voting.models import Ballot, EncryptedBallot, Tally, VoterRecord
@@ -436,6 +437,7 @@ def test_a_named_approval_keeps_the_ballot_and_analog_counts_are_checked_per_can
     assert [o["passed"] for o in rec["options"]] == [True, False, False]
 
 
+@scaled   # reads PostgreSQL's xmin: which transaction wrote each row
 @pytest.mark.django_db(transaction=True)
 def test_nothing_stored_links_a_secret_approval_voter_to_a_choice(personas):
     p = personas
