@@ -15,7 +15,7 @@ from audit.services import audit_record
 from consultations import report as reports
 from consultations import selectors, services
 from consultations.models import Consultation, Report
-from documents import storage
+from documents import conversions, storage
 from minutes import services as minutes_services
 from meetingroom.pages import page_view
 from sessions import policy
@@ -95,6 +95,8 @@ def _detail(request, c: Consultation, *, error=None, posted=None, status=200):
                   if q.kind == "agree" else [(f"o{j}", o) for j, o in enumerate(q.options)])
         questions.append({"q": q, "labels": labels, "choice": choice, "text": text})
     report = Report.objects.filter(consultation=c).first()
+    if manage and c.status == Consultation.Status.DRAFT:
+        conversions.sweep_stale()   # the page polls itself while a conversion runs (conversions.js)
     return render(request, "consultations/detail.html", {
         "c": c, "manage": manage, "questions": questions, "error": error,
         "consulted": user.pk in c.consulted, "answered": selectors.has_answered(c, user),

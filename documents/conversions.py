@@ -7,9 +7,19 @@ failed conversion keeps the secretary's message on the row for the page to show.
 
 The same row and task convert an attachment of a written consultation (`consultation` set instead of
 `meeting`, queued by consultations.services): the worker then stores the attachment there.
+
+A worker that dies mid-conversion (a restart, out of memory) leaves its row "converting" for
+ever, and a consultation cannot be sent while one is: django-tasks does not run a task again.
+`sweep_stale` queues such a row again once LibreOffice's own time limit is long past
+(OFFICE_CONVERT_STALE_SECONDS), and gives up with a message after MAX_ATTEMPTS claims. It runs
+where someone waits for a conversion: at the start of every conversion, when the secretary's page
+asks for its status, before sending.
 """
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +32,7 @@ from sessions.models import Meeting
 
 C = Conversion.Status
 PENDING = (C.QUEUED, C.CONVERTING)
+MAX_ATTEMPTS = 2
 
 
 def office_kind(data: bytes) -> str:
@@ -50,10 +61,30 @@ def conversion_queue(*, actor, meeting: Meeting, data: bytes, kind: str, origina
     return conversion
 
 
+def sweep_stale() -> int:
+    """Rows whose worker died while converting: queued again, or failed after MAX_ATTEMPTS claims.
+    Each row is taken by a conditional update, so two sweeps at once act on it once."""
+    cutoff = timezone.now() - timedelta(seconds=settings.OFFICE_CONVERT_STALE_SECONDS)
+    stale = Conversion.objects.filter(status=C.CONVERTING, started_at__lt=cutoff)
+    swept = 0
+    for pk, attempts in stale.values_list("pk", "attempts"):
+        still = Conversion.objects.filter(pk=pk, status=C.CONVERTING, started_at__lt=cutoff)
+        if attempts < MAX_ATTEMPTS:
+            if still.update(status=C.QUEUED):
+                transaction.on_commit(lambda pk=pk: convert.enqueue(pk))
+                swept += 1
+        elif still.update(status=C.FAILED, upload=b"", finished_at=timezone.now(), message=_(
+                "Máy chủ dừng giữa chừng khi chuyển tệp này sang PDF. Vui lòng tải tệp lên lại.")):
+            swept += 1
+    return swept
+
+
 @task(queue_name="conversions")
 def convert(conversion_id: int) -> str:
+    sweep_stale()
     # Claimed once: a task that runs twice converts once.
-    if not Conversion.objects.filter(pk=conversion_id, status=C.QUEUED).update(status=C.CONVERTING):
+    if not Conversion.objects.filter(pk=conversion_id, status=C.QUEUED).update(
+            status=C.CONVERTING, started_at=timezone.now(), attempts=F("attempts") + 1):
         return "already handled"
     conversion = (Conversion.objects.select_related("meeting", "consultation", "document", "uploaded_by")
                   .get(pk=conversion_id))
@@ -94,6 +125,7 @@ def conversion_for(user, conversion_id) -> Conversion:
     """The conversion, if this user may prepare its meeting; NotFound otherwise."""
     from sessions import policy
 
+    sweep_stale()   # the page polls this while it waits: a dead worker's row moves on here
     conversion = Conversion.objects.filter(pk=conversion_id, meeting__isnull=False).select_related("meeting").first()
     if conversion is None:   # a consultation's conversion shows on the consultation's page
         raise NotFound(_("Không tìm thấy tệp đang chuyển đổi."))

@@ -111,6 +111,8 @@ class Conversion(models.Model):
     result = models.ForeignKey(Document, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True, help_text="when a worker last claimed it")
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="claims so far (a worker that died is one)")
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -236,6 +236,9 @@ DOCUMENT_MAX_DECODED_BYTES = env_int("DOCUMENT_MAX_DECODED_MB", 512) * 1024 * 10
 DOCUMENT_MAX_PAGES = env_int("DOCUMENT_MAX_PAGES", 2000)
 DOCUMENT_MAX_IMAGE_PIXELS = env_int("DOCUMENT_MAX_IMAGE_MEGAPIXELS", 150) * 1_000_000
 OFFICE_CONVERT_TIMEOUT = env_int("OFFICE_CONVERT_TIMEOUT", 120)  # seconds for LibreOffice per file
+# A row still "converting" this long after its claim lost its worker (documents/conversions.py):
+# LibreOffice's limit plus time to store the result.
+OFFICE_CONVERT_STALE_SECONDS = env_int("OFFICE_CONVERT_STALE_SECONDS", OFFICE_CONVERT_TIMEOUT + 60)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Request bodies, capped by the server before the app runs (meetingroom/bodycap.py): an upload

@@ -1,11 +1,15 @@
 """Office files attached to a written consultation: the page answers at once, the real worker (the
 conversions queue, real LibreOffice) converts and attaches the PDF, a broken file leaves its message
 on the secretary's page and stores nothing, and the consultation is not sent while one converts."""
+import subprocess
+import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from audit.models import AuditEntry
 from consultations.models import Attachment, Consultation
@@ -14,7 +18,8 @@ from documents.models import Conversion
 from tests import hostile_files as h
 from tests.consultation_helpers import make_consultation
 from tests.documents_helpers import make_pdf, page_texts
-from tests.workers import run_worker, run_worker_here
+from tests.servers import ROOT, server_env, terminate
+from tests.workers import run_worker, run_worker_here, worker_command
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),  # tasks are queued when the upload commits
@@ -106,3 +111,56 @@ def test_sending_while_an_attachment_converts_is_refused_with_a_message(personas
     assert Attachment.objects.filter(consultation=c).count() == 2
     assert client.post(f"/consultations/{c.pk}/send").status_code == 302
     assert Consultation.objects.get(pk=c.pk).status == "open"
+
+
+def test_a_conversion_whose_worker_died_is_converted_by_the_next_worker(personas, private_root, settings):
+    c = make_consultation(personas, send=False)
+    client = _secretary(personas)
+    assert _attach(client, c, h.docx(["Dự thảo Quy chế làm việc"]), "quy-che.docx", "Dự thảo").status_code == 302
+    # A real worker, as the Procfile runs it, killed (SIGKILL) as soon as it has claimed the file.
+    worker = subprocess.Popen(worker_command("conversions"), cwd=ROOT, env=server_env(PRIVATE_MEDIA_ROOT=private_root),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while Conversion.objects.get(consultation=c).status == "queued" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        worker.kill()
+        worker.wait(10)
+    finally:
+        terminate(worker)
+    conversion = Conversion.objects.get(consultation=c)
+    assert conversion.status == "converting" and conversion.attempts == 1 and not Attachment.objects.exists()
+    # Within LibreOffice's time limit it may still be working: sending waits.
+    assert client.post(f"/consultations/{c.pk}/send").status_code == 409
+    # Past it, the page the secretary is watching puts the file back in the queue …
+    settings.OFFICE_CONVERT_STALE_SECONDS = 0
+    assert "data-converting" in client.get(f"/consultations/{c.pk}/").content.decode()
+    conversion.refresh_from_db()
+    assert conversion.status == "queued" and bytes(conversion.upload) != b""
+    # … and the next worker converts it; nothing was uploaded twice.
+    run_worker("conversions", PRIVATE_MEDIA_ROOT=private_root)
+    conversion.refresh_from_db()
+    assert conversion.status == "done" and conversion.attempts == 2
+    a = Attachment.objects.get(consultation=c)
+    assert "Dự thảo Quy chế làm việc" in page_texts(storage.read(a.sha256))[0]
+    assert client.post(f"/consultations/{c.pk}/send").status_code == 302
+
+
+def test_a_file_whose_workers_kept_dying_fails_with_a_message_and_a_live_one_is_left_alone(personas, settings):
+    c = make_consultation(personas, send=False)
+    client = _secretary(personas)
+    long_ago = timezone.now() - timedelta(hours=1)
+    dead = Conversion.objects.create(consultation=c, upload=b"PK...", kind="docx", original_name="nang.docx",
+                                     status="converting", started_at=long_ago, attempts=2, uploaded_by=personas.secretary)
+    recent = Conversion.objects.create(consultation=c, upload=b"PK...", kind="docx", original_name="moi.docx",
+                                       status="converting", started_at=timezone.now(), attempts=1,
+                                       uploaded_by=personas.secretary)
+    page = client.get(f"/consultations/{c.pk}/").content.decode()
+    dead.refresh_from_db(), recent.refresh_from_db()
+    assert dead.status == "failed" and bytes(dead.upload) == b""
+    assert "nang.docx: Máy chủ dừng giữa chừng khi chuyển tệp này sang PDF" in page
+    assert recent.status == "converting"   # its worker may well be alive: left alone
+    # A meeting's conversion comes back to the queue through the status the upload page polls.
+    stuck = Conversion.objects.create(meeting=personas.meeting, upload=b"PK...", kind="docx", status="converting",
+                                      started_at=long_ago, attempts=1, uploaded_by=personas.secretary)
+    assert client.get(f"/documents/conversions/{stuck.pk}").json()["status"] == "queued"
