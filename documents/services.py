@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audit.services import audit_record
 from documents import served_copy, storage, validation, watermark
@@ -294,7 +295,9 @@ def presenting_lead(*, actor, meeting: Meeting, document_id: int, page: int) -> 
         raise Forbidden(_("Chỉ người chủ trì hoặc người trình bày nội dung này được dẫn tài liệu."))
     version = document.versions.order_by("-number").first()
     if page < 1 or page > version.pages:
-        message = _("Trang %(page)s không có trong tài liệu (có %(n)s trang).") % {"page": page, "n": version.pages}
+        message = ngettext("Trang %(page)s không có trong tài liệu (có %(n)s trang).",
+                           "Trang %(page)s không có trong tài liệu (có %(n)s trang).",
+                           version.pages) % {"page": page, "n": version.pages}
         raise Invalid(message, field="page")
     current = Presenting.objects.filter(meeting=meeting).first()
     if current and (current.document_id, current.version, current.page, current.by_id) == (

@@ -71,3 +71,22 @@ def test_the_chairs_agenda_order_is_the_agenda_as_shown(personas):
     assert [(r["number"], r["title"]) for r in rows] == [
         ("1", "Khai mạc"), ("2", top[0].title), ("2.1", "1.a"), ("3", top[1].title), ("3.1", "2.a"), ("3.2", "2.b"),
         ("4", top[2].title)]
+
+
+def test_page_counts_read_right_in_english_for_one_page_and_several(personas):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.consultation_helpers import make_consultation
+    from tests.documents_helpers import make_pdf
+
+    c = make_consultation(personas, send=False)
+    client = Client()
+    client.force_login(personas.secretary)
+    for pages, title in ((1, "Tờ trình"), (3, "Phụ lục")):
+        upload = SimpleUploadedFile(f"{pages}.pdf", make_pdf(pages), content_type="application/pdf")
+        assert client.post(f"/consultations/{c.pk}/attachments/add", {"file": upload, "title": title}).status_code == 302
+    page = client.get(f"/consultations/{c.pk}/").content.decode()
+    assert "Tờ trình (1 trang)" in page and "Phụ lục (3 trang)" in page
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = client.get(f"/consultations/{c.pk}/").content.decode()
+    assert "Tờ trình (1 page)" in page and "Phụ lục (3 pages)" in page
