@@ -13,7 +13,7 @@ from minutes import ltv, signing
 from minutes import render as minutes_render
 from minutes import services as minutes_services
 from minutes.selectors import body_kind
-from sessions.errors import Conflict, NotFound
+from sessions.errors import Conflict
 from sessions.models import Membership
 from sessions.selectors import display_name
 
@@ -77,10 +77,6 @@ def read_checked(report: Report, *, actor) -> bytes:
     return data
 
 
-def _when(now) -> str:
-    return timezone.localtime(now).strftime("%d/%m/%Y %H:%M")
-
-
 @transaction.atomic
 def report_sign_as_secretary(*, actor, consultation: Consultation, passphrase: str) -> Report:
     consultation = Consultation.objects.select_for_update().select_related("committee").get(pk=consultation.pk)
@@ -88,11 +84,9 @@ def report_sign_as_secretary(*, actor, consultation: Consultation, passphrase: s
         raise Conflict(_("Chỉ ký báo cáo sau khi kết thúc lấy ý kiến."))
     if Report.objects.filter(consultation=consultation).exists():
         raise Conflict(_("Thư ký đã ký báo cáo này."))
-    with minutes_services.credential_signer(actor, passphrase) as (cred, signer):
-        now = timezone.now()
-        pdf = signing.sign(render_pdf(consultation, secretary=actor), field_name=minutes_render.SECRETARY_FIELD,
-                           signer=signer, display_name=cred.subject_name, role="Thư ký", when_text=_when(now),
-                           location=consultation.committee.place_name)
+    pdf, cred, now = minutes_services.sign_in_field(
+        render_pdf(consultation, secretary=actor), actor=actor, passphrase=passphrase,
+        role=minutes_services.SECRETARY, place=consultation.committee.place_name)
     report = Report.objects.create(
         consultation=consultation, status=S.SECRETARY_SIGNED,
         pdf_path=_store(consultation, f"bao-cao-{consultation.pk}-thu-ky.pdf", pdf), pdf_sha256=signing.sha256(pdf),
@@ -113,17 +107,9 @@ def report_sign_as_chair(*, actor, consultation: Consultation, passphrase: str) 
         raise Conflict(_("Một người không thể ký cả hai chỗ: đồng chí đã ký với vai trò thư ký."))
     current = read_checked(report, actor=actor)
     committee = consultation.committee
-    with minutes_services.credential_signer(actor, passphrase) as (cred, signer):
-        now = timezone.now()
-        pdf = signing.sign(current, field_name=minutes_render.CHAIR_FIELD, signer=signer,
-                           display_name=cred.subject_name, role="Chủ trì", when_text=_when(now),
-                           location=committee.place_name)
-    try:
-        crls = [minutes_services.ca_crl(committee.pk)]
-    except NotFound:
-        crls = []
-    roots = signing.asn1_certs("".join(minutes_services.trust_roots() + ltv.tsa_roots_pem()))
-    pdf = ltv.freeze(pdf, roots=roots, crls=crls)
+    pdf, cred, now = minutes_services.sign_in_field(current, actor=actor, passphrase=passphrase,
+                                                    role=minutes_services.CHAIR, place=committee.place_name)
+    pdf = minutes_services.seal(pdf, committee.pk)
     report.pdf_path = _store(consultation, f"bao-cao-{consultation.pk}.pdf", pdf)
     report.pdf_sha256, report.status = signing.sha256(pdf), S.SIGNED
     report.chair_signed_by, report.chair_signed_at = actor, now

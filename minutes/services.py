@@ -252,8 +252,27 @@ def _signer(actor, passphrase: str):
                                     passphrase=passphrase, chain_pem=cred.chain_pem)
 
 
-# The same credential and passphrase flow for other signed records (written consultations' reports).
-credential_signer = _signer
+SECRETARY, CHAIR = "Thư ký", "Chủ trì"   # the stamp's role line (Party layout: Vietnamese in every language)
+
+
+def sign_in_field(pdf: bytes, *, actor, passphrase: str, role: str, place: str):
+    """(signed pdf, credential, when): the actor's signature in the secretary's or the chair's field,
+    with the stamp every signed record uses (name, role, time, place). Minutes and the written
+    consultations' reports both sign through here."""
+    field = render.SECRETARY_FIELD if role == SECRETARY else render.CHAIR_FIELD
+    with _signer(actor, passphrase) as (cred, signer):
+        now = timezone.now()
+        signed = signing.sign(pdf, field_name=field, signer=signer, display_name=cred.subject_name, role=role,
+                              when_text=timezone.localtime(now).strftime("%d/%m/%Y %H:%M"), location=place)
+    return signed, cred, now
+
+
+def seal(pdf: bytes, committee_id: int) -> bytes:
+    """The record is complete: embed what a verifier needs offline (B-LT: the roots, every CA's
+    current CRL of the committee) and seal it with an archive timestamp (B-LTA)."""
+    cas = CertificateAuthority.objects.filter(committee_id=committee_id)
+    return ltv.freeze(pdf, roots=signing.asn1_certs("".join(trust_roots() + ltv.tsa_roots_pem())),
+                      crls=[_crl_of(ca) for ca in cas])
 
 
 def _announce(meeting: Meeting, actor, type_: str, **info) -> None:
@@ -298,13 +317,9 @@ def minutes_sign_as_secretary(*, actor, meeting: Meeting, passphrase: str, ackno
         raise Invalid(_("Biên bản còn thiếu: %(items)s Hãy xác nhận đã xem trước khi ký.")
                       % {"items": " ".join(lacking)}, field="acknowledged")
     minutes.number_year, minutes.number = _next_number(meeting)
-    with _signer(actor, passphrase) as (cred, signer):
-        rendered = render.render_pdf(meeting, selectors.draft_texts(minutes), number=minutes.number)
-        now = timezone.now()
-        pdf = signing.sign(rendered.pdf, field_name=render.SECRETARY_FIELD, signer=signer,
-                           display_name=cred.subject_name, role="Thư ký",
-                           when_text=timezone.localtime(now).strftime("%d/%m/%Y %H:%M"),
-                           location=meeting.committee.place_name)
+    rendered = render.render_pdf(meeting, selectors.draft_texts(minutes), number=minutes.number)
+    pdf, cred, now = sign_in_field(rendered.pdf, actor=actor, passphrase=passphrase, role=SECRETARY,
+                                   place=meeting.committee.place_name)
     minutes.pdf_path = _store(meeting, f"bien-ban-{meeting.pk}-thu-ky.pdf", pdf)
     minutes.pdf_sha256 = signing.sha256(pdf)
     minutes.event_log_seq, minutes.event_log_sha256 = rendered.event_seq, rendered.event_hash
@@ -328,15 +343,9 @@ def minutes_sign_as_chair(*, actor, meeting: Meeting, passphrase: str) -> Minute
     if minutes.secretary_signed_by_id == actor.pk:
         raise Conflict(_("Một người không thể ký cả hai chỗ: đồng chí đã ký với vai trò thư ký."))
     current = read_checked_pdf(minutes, actor=actor)
-    with _signer(actor, passphrase) as (cred, signer):
-        now = timezone.now()
-        pdf = signing.sign(current, field_name=render.CHAIR_FIELD, signer=signer, display_name=cred.subject_name,
-                           role="Chủ trì", when_text=timezone.localtime(now).strftime("%d/%m/%Y %H:%M"),
-                           location=meeting.committee.place_name)
-    # The record is complete: embed what a verifier needs offline (B-LT) and seal it (B-LTA).
-    cas = CertificateAuthority.objects.filter(committee_id=meeting.committee_id)
-    pdf = ltv.freeze(pdf, roots=signing.asn1_certs("".join(trust_roots() + ltv.tsa_roots_pem())),
-                     crls=[_crl_of(ca) for ca in cas])
+    pdf, cred, now = sign_in_field(current, actor=actor, passphrase=passphrase, role=CHAIR,
+                                   place=meeting.committee.place_name)
+    pdf = seal(pdf, meeting.committee_id)
     minutes.pdf_path = _store(meeting, f"bien-ban-{meeting.pk}.pdf", pdf)
     minutes.pdf_sha256 = signing.sha256(pdf)
     minutes.status = S.SIGNED
