@@ -204,6 +204,20 @@ def _attachment_save(*, actor, consultation, checked, digest, original_name, tit
 
 
 @transaction.atomic
+def attachment_remove(*, actor, consultation: Consultation, attachment_id: int) -> None:
+    """Take a wrong file off a draft. The stored bytes stay (content-addressed, possibly shared with
+    another record); the audit keeps which file it was."""
+    consultation = _draft(consultation)
+    a = consultation.attachments.filter(pk=attachment_id).first()
+    if a is None:
+        raise Invalid(_("Không có tài liệu kèm theo này."), field="attachment")
+    a.delete()
+    audit_record(actor=actor, action="consultation.attachment_removed", committee=consultation.committee,
+                 target=consultation, data={"attachment": attachment_id, "title": a.title, "sha256": a.sha256,
+                                            "original_name": a.original_name})
+
+
+@transaction.atomic
 def conversion_dismiss(*, actor, consultation: Consultation, conversion_id: int) -> None:
     """Take a failed conversion's message off the draft page (the secretary has read it)."""
     consultation = _draft(consultation)

@@ -11,6 +11,8 @@ urlpatterns = [
          name="consultation_question_remove"),
     path("consultations/<int:consultation_id>/attachments/add", views.attachment_add,
          name="consultation_attachment_add"),
+    path("consultations/<int:consultation_id>/attachments/remove", views.attachment_remove,
+         name="consultation_attachment_remove"),
     path("consultations/<int:consultation_id>/attachments/<int:attachment_id>.pdf", views.attachment_view,
          name="consultation_attachment"),
     path("consultations/<int:consultation_id>/conversions/<int:conversion_id>/dismiss", views.conversion_dismiss,

@@ -157,6 +157,12 @@ def attachment_add(request, c):
 
 
 @_managed_post
+def attachment_remove(request, c):
+    aid = request.POST.get("attachment", "")
+    services.attachment_remove(actor=request.user, consultation=c, attachment_id=int(aid) if aid.isdigit() else 0)
+
+
+@_managed_post
 def conversion_dismiss(request, c, *, conversion_id: int):
     services.conversion_dismiss(actor=request.user, consultation=c, conversion_id=conversion_id)
 

@@ -80,6 +80,7 @@ ROUTES = {
     'consultation_question_add': ('POST', "login 404 403 404 404 409 409 403"),  # 409: sent, not editable
     'consultation_question_remove': ('POST', "login 404 403 404 404 409 409 403"),
     'consultation_attachment_add': ('POST', "login 404 403 404 404 400 400 403"),  # 400: no file
+    'consultation_attachment_remove': ('POST', "login 404 403 404 404 409 409 403"),  # 409: already sent
     'consultation_attachment': ('GET', "login 404 200 404 404 200 200 404"),
     'consultation_conversion_dismiss': ('POST', "login 404 403 404 404 409 409 403"),  # 409: already sent
     'consultation_send': ('POST', "login 404 403 404 404 409 409 403"),  # 409: already sent

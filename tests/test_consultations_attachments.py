@@ -164,3 +164,32 @@ def test_a_file_whose_workers_kept_dying_fails_with_a_message_and_a_live_one_is_
     stuck = Conversion.objects.create(meeting=personas.meeting, upload=b"PK...", kind="docx", status="converting",
                                       started_at=long_ago, attempts=1, uploaded_by=personas.secretary)
     assert client.get(f"/documents/conversions/{stuck.pk}").json()["status"] == "queued"
+
+
+def test_a_wrong_file_is_taken_off_the_draft_and_cannot_be_once_sent(personas):
+    c = make_consultation(personas, send=False)
+    client = _secretary(personas)
+    assert _attach(client, c, make_pdf(1), "nham.pdf", "Tệp đính nhầm").status_code == 302
+    assert _attach(client, c, make_pdf(2), "dung.pdf", "Tờ trình").status_code == 302
+    wrong = Attachment.objects.get(consultation=c, title="Tệp đính nhầm")
+    page = client.get(f"/consultations/{c.pk}/").content.decode()
+    assert 'aria-label="Bỏ tài liệu Tệp đính nhầm"' in page
+    # A member of the committee does not even see a draft; nobody may name another consultation's file.
+    member = Client()
+    member.force_login(personas.member)
+    assert member.post(f"/consultations/{c.pk}/attachments/remove", {"attachment": wrong.pk}).status_code == 404
+    other = make_consultation(personas, send=False)
+    assert client.post(f"/consultations/{other.pk}/attachments/remove", {"attachment": wrong.pk}).status_code == 400
+    assert client.post(f"/consultations/{c.pk}/attachments/remove", {"attachment": "x"}).status_code == 400
+    assert Attachment.objects.filter(pk=wrong.pk).exists()
+
+    assert client.post(f"/consultations/{c.pk}/attachments/remove", {"attachment": wrong.pk}).status_code == 302
+    assert list(Attachment.objects.filter(consultation=c).values_list("title", flat=True)) == ["Tờ trình"]
+    entry = AuditEntry.objects.get(action="consultation.attachment_removed")
+    assert entry.data["title"] == "Tệp đính nhầm" and entry.data["sha256"] == wrong.sha256
+    assert "Tệp đính nhầm" not in client.get(f"/consultations/{c.pk}/").content.decode()
+    # Once sent, what the members received stays as it was.
+    assert client.post(f"/consultations/{c.pk}/send").status_code == 302
+    kept = Attachment.objects.get(consultation=c)
+    assert client.post(f"/consultations/{c.pk}/attachments/remove", {"attachment": kept.pk}).status_code == 409
+    assert 'name="attachment"' not in client.get(f"/consultations/{c.pk}/").content.decode()
