@@ -88,10 +88,9 @@ def _clean_deadline(deadline: datetime | None) -> datetime:
     return deadline
 
 
-@transaction.atomic
-def consultation_create(*, actor, committee: Committee, subject: str, explanation: str = "",
-                        deadline: datetime | None, secret: bool = False,
-                        consulted: list[int] | None = None) -> Consultation:
+def _clean_fields(committee: Committee, *, subject: str, explanation: str, deadline: datetime | None,
+                  consulted: list[int] | None) -> dict:
+    """What the secretary typed on the create or edit form, checked; the list defaults to everyone."""
     subject = (subject or "").strip()
     if not subject or len(subject) > 500:
         raise Invalid(_("Nhập nội dung lấy ý kiến (tối đa 500 ký tự)."), field="subject")
@@ -102,14 +101,37 @@ def consultation_create(*, actor, committee: Committee, subject: str, explanatio
     chosen = default_consulted(committee) if consulted is None else sorted(set(consulted))
     if not chosen or not set(chosen) <= members:
         raise Invalid(_("Chọn ít nhất một ủy viên của tổ chức để lấy ý kiến."), field="consulted")
-    threshold = committee.default_threshold
-    c = Consultation.objects.create(
-        committee=committee, subject=subject, explanation=(explanation or "").strip(),
-        deadline=_clean_deadline(deadline), secret=bool(secret), threshold=threshold, consulted=chosen,
-        created_by=actor)
+    return {"subject": subject, "explanation": (explanation or "").strip(), "deadline": _clean_deadline(deadline),
+            "consulted": chosen}
+
+
+@transaction.atomic
+def consultation_create(*, actor, committee: Committee, subject: str, explanation: str = "",
+                        deadline: datetime | None, secret: bool = False,
+                        consulted: list[int] | None = None) -> Consultation:
+    fields = _clean_fields(committee, subject=subject, explanation=explanation, deadline=deadline, consulted=consulted)
+    c = Consultation.objects.create(committee=committee, secret=bool(secret), threshold=committee.default_threshold,
+                                    created_by=actor, **fields)
     audit_record(actor=actor, action="consultation.created", committee=committee, target=c,
-                 data={"subject": subject, "secret": c.secret, "deadline": c.deadline.isoformat(),
-                       "consulted": chosen})
+                 data={"subject": c.subject, "secret": c.secret, "deadline": c.deadline.isoformat(),
+                       "consulted": c.consulted})
+    return c
+
+
+@transaction.atomic
+def consultation_update(*, actor, consultation: Consultation, subject: str, explanation: str = "",
+                        deadline: datetime | None, secret: bool = False, consulted: list[int]) -> Consultation:
+    """A draft's subject, explanation, deadline, secrecy and list of people, corrected before sending."""
+    c = _draft(consultation)
+    fields = {**_clean_fields(c.committee, subject=subject, explanation=explanation, deadline=deadline,
+                              consulted=consulted), "secret": bool(secret)}
+    changed = {k: v for k, v in fields.items() if getattr(c, k) != v}
+    if changed:
+        for k, v in changed.items():
+            setattr(c, k, v)
+        c.save(update_fields=list(changed))
+        audit_record(actor=actor, action="consultation.updated", committee=c.committee, target=c,
+                     data={k: v.isoformat() if isinstance(v, datetime) else v for k, v in changed.items()})
     return c
 
 

@@ -6,6 +6,7 @@ urlpatterns = [
     path("committees/<int:committee_id>/consultations/", views.consultation_list, name="consultations"),
     path("committees/<int:committee_id>/consultations/new", views.consultation_new, name="consultation_new"),
     path("consultations/<int:consultation_id>/", views.consultation_detail, name="consultation"),
+    path("consultations/<int:consultation_id>/edit", views.consultation_edit, name="consultation_edit"),
     path("consultations/<int:consultation_id>/questions/add", views.question_add, name="consultation_question_add"),
     path("consultations/<int:consultation_id>/questions/remove", views.question_remove,
          name="consultation_question_remove"),

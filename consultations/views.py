@@ -60,16 +60,26 @@ def _deadline(raw: str):
         raise Invalid(_("Hạn trả lời không đúng định dạng ngày giờ."), field="deadline") from None
 
 
+def _posted_form(request) -> dict:
+    return {"subject": request.POST.get("subject", ""), "explanation": request.POST.get("explanation", ""),
+            "deadline": request.POST.get("deadline", ""), "secret": request.POST.get("secret") == "1",
+            "consulted": {int(x) for x in request.POST.getlist("consulted") if x.isdigit()}}
+
+
+def _form_page(request, committee, form, error, consultation=None):
+    """The create form, or the same form filled in to correct a draft (`consultation`)."""
+    return render(request, "consultations/new.html", {
+        "committee": committee, "form": form, "error": error, "members": _members(committee), "c": consultation,
+    }, status=400 if error else 200)
+
+
 @page
 @require_http_methods(["GET", "POST"])
 def consultation_new(request, committee_id: int):
     committee = policy.committee_for(request.user, committee_id, Action.CONSULT)
-    default = set(services.default_consulted(committee))
-    form, error = {"consulted": default}, None
+    form, error = {"consulted": set(services.default_consulted(committee))}, None
     if request.method == "POST":
-        form = {"subject": request.POST.get("subject", ""), "explanation": request.POST.get("explanation", ""),
-                "deadline": request.POST.get("deadline", ""), "secret": request.POST.get("secret") == "1",
-                "consulted": {int(x) for x in request.POST.getlist("consulted") if x.isdigit()}}
+        form = _posted_form(request)
         try:
             c = services.consultation_create(
                 actor=request.user, committee=committee, subject=form["subject"], explanation=form["explanation"],
@@ -77,9 +87,28 @@ def consultation_new(request, committee_id: int):
             return redirect("consultation", c.pk)
         except Invalid as e:
             error = e.message
-    return render(request, "consultations/new.html", {
-        "committee": committee, "form": form, "error": error, "members": _members(committee),
-    }, status=400 if error else 200)
+    return _form_page(request, committee, form, error)
+
+
+@page
+@require_http_methods(["GET", "POST"])
+def consultation_edit(request, consultation_id: int):
+    c = selectors.consultation_for(request.user, consultation_id, Action.CONSULT)
+    if c.status != Consultation.Status.DRAFT:
+        return _detail(request, c, error=_("Phiếu lấy ý kiến đã gửi, không thể sửa."), status=409)
+    form, error = {"subject": c.subject, "explanation": c.explanation, "secret": c.secret,
+                   "deadline": timezone.localtime(c.deadline).strftime("%Y-%m-%dT%H:%M"),
+                   "consulted": set(c.consulted)}, None
+    if request.method == "POST":
+        form = _posted_form(request)
+        try:
+            services.consultation_update(
+                actor=request.user, consultation=c, subject=form["subject"], explanation=form["explanation"],
+                deadline=_deadline(form["deadline"]), secret=form["secret"], consulted=sorted(form["consulted"]))
+            return redirect("consultation", c.pk)
+        except (Invalid, Conflict) as e:
+            error = e.message
+    return _form_page(request, c.committee, form, error, consultation=c)
 
 
 def _detail(request, c: Consultation, *, error=None, posted=None, status=200):

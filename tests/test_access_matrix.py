@@ -77,6 +77,7 @@ ROUTES = {
     'consultations': ('GET', "login 404 200 404 404 200 200 200"),
     'consultation_new': ('GET', "login 404 403 404 404 200 200 403"),
     'consultation': ('GET', "login 404 200 404 404 200 200 200"),
+    'consultation_edit': ('GET', "login 404 403 404 404 409 409 403"),  # 409: sent, not editable
     'consultation_question_add': ('POST', "login 404 403 404 404 409 409 403"),  # 409: sent, not editable
     'consultation_question_remove': ('POST', "login 404 403 404 404 409 409 403"),
     'consultation_attachment_add': ('POST', "login 404 403 404 404 400 400 403"),  # 400: no file
