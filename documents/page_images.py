@@ -16,7 +16,7 @@ import pypdfium2 as pdfium
 from django.conf import settings
 from PIL import Image, ImageChops
 
-from documents import storage
+from documents import caches, storage
 
 # PDFium is not thread-safe; Daphne runs views on several threads.
 PDFIUM_LOCK = threading.Lock()
@@ -48,6 +48,7 @@ def render_pages(sha256: str, dpi: int) -> list[Path]:
     folder = cache_dir(sha256, dpi)
     done = folder / "pages"
     if done.exists():
+        caches.touch(done)   # used now: pruning removes what is unused for long (documents/caches.py)
         return [folder / f"{n}.jpg" for n in range(1, int(done.read_text()) + 1)]
     folder.mkdir(parents=True, exist_ok=True)
     with PDFIUM_LOCK:

@@ -23,7 +23,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PyPdfError
 from pypdf.generic import ArrayObject, NameObject
 
-from documents import page_images, storage, watermark
+from documents import caches, page_images, storage, watermark
 
 # Readable on a 10" tablet at fit-width and at 2x zoom; see docs/decisions-documents.md.
 CONFIDENTIAL_DPI = 150
@@ -192,6 +192,7 @@ def clean_copy(sha256: str) -> Path:
     storage.path_for(sha256)  # validates the digest before it becomes a path
     target = Path(settings.VAR_DIR) / "served" / sha256[:2] / f"{sha256}.r{CLEAN_REVISION}.pdf"
     if target.exists():
+        caches.touch(target)   # used now: pruning removes what is unused for long (documents/caches.py)
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
