@@ -29,6 +29,8 @@ def test_a_vote_runs_on_tablets_console_and_projector(daphne, personas, browser)
     chair = signed_in_page(browser, daphne, "chair", viewport=LANDSCAPE)
     tablets = [signed_in_page(browser, daphne, f"member{i}") for i in (1, 2)]
     chair.goto(url + "console/")
+    # Synced before typing: the snapshot re-renders the panel (a title typed before it is lost).
+    expect(chair.locator("#connection")).to_have_text("Đã kết nối")
     for page in tablets:
         page.goto(url)
         expect(page.locator("#connection")).to_have_text("Đã kết nối")
@@ -93,6 +95,7 @@ def test_the_chair_edits_a_draft_into_an_approval_vote_and_a_member_votes_per_ca
     tablet = signed_in_page(browser, daphne, "member1")
     chair.goto(url + "console/")
     tablet.goto(url)
+    expect(chair.locator("#connection")).to_have_text("Đã kết nối")
     expect(tablet.locator("#connection")).to_have_text("Đã kết nối")
     polls = chair.locator("#panel-polls")
     polls.locator("input[type=text]").fill("Thông qua kế hoạch")
