@@ -258,7 +258,6 @@ def consultation_send(*, actor, consultation: Consultation) -> Consultation:
     consultation = _draft(consultation)
     if not consultation.questions.exists():
         raise Invalid(_("Thêm ít nhất một câu hỏi trước khi gửi."), field="questions")
-    conversions.sweep_stale()
     if consultation.conversions.filter(status__in=conversions.PENDING).exists():
         raise AttachmentConverting()
     _clean_deadline(consultation.deadline)

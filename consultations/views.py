@@ -66,11 +66,11 @@ def _posted_form(request) -> dict:
             "consulted": {int(x) for x in request.POST.getlist("consulted") if x.isdigit()}}
 
 
-def _form_page(request, committee, form, error, consultation=None):
+def _form_page(request, committee, form, error, consultation=None, status=None):
     """The create form, or the same form filled in to correct a draft (`consultation`)."""
     return render(request, "consultations/new.html", {
         "committee": committee, "form": form, "error": error, "members": _members(committee), "c": consultation,
-    }, status=400 if error else 200)
+    }, status=status or (400 if error else 200))
 
 
 @page
@@ -96,6 +96,7 @@ def consultation_edit(request, consultation_id: int):
     c = selectors.consultation_for(request.user, consultation_id, Action.CONSULT)
     if c.status != Consultation.Status.DRAFT:
         return _detail(request, c, error=_("Phiếu lấy ý kiến đã gửi, không thể sửa."), status=409)
+    status = 200
     form, error = {"subject": c.subject, "explanation": c.explanation, "secret": c.secret,
                    "deadline": timezone.localtime(c.deadline).strftime("%Y-%m-%dT%H:%M"),
                    "consulted": set(c.consulted)}, None
@@ -107,8 +108,8 @@ def consultation_edit(request, consultation_id: int):
                 deadline=_deadline(form["deadline"]), secret=form["secret"], consulted=sorted(form["consulted"]))
             return redirect("consultation", c.pk)
         except (Invalid, Conflict) as e:
-            error = e.message
-    return _form_page(request, c.committee, form, error, consultation=c)
+            error, status = e.message, e.http_status
+    return _form_page(request, c.committee, form, error, consultation=c, status=status)
 
 
 def _detail(request, c: Consultation, *, error=None, posted=None, status=200):

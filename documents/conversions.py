@@ -19,8 +19,9 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
@@ -63,19 +64,23 @@ def conversion_queue(*, actor, meeting: Meeting, data: bytes, kind: str, origina
 
 def sweep_stale() -> int:
     """Rows whose worker died while converting: queued again, or failed after MAX_ATTEMPTS claims.
-    Each row is taken by a conditional update, so two sweeps at once act on it once."""
+    Each row is taken by a conditional update, so two sweeps at once act on it once; a worker that
+    was only slow finds its claim gone and stores nothing (convert). Rows claimed before claims
+    were timed have no `started_at`: their creation time stands in."""
     cutoff = timezone.now() - timedelta(seconds=settings.OFFICE_CONVERT_STALE_SECONDS)
-    stale = Conversion.objects.filter(status=C.CONVERTING, started_at__lt=cutoff)
+    stale_q = Q(started_at__lt=cutoff) | Q(started_at__isnull=True, created_at__lt=cutoff)
     swept = 0
-    for pk, attempts in stale.values_list("pk", "attempts"):
-        still = Conversion.objects.filter(pk=pk, status=C.CONVERTING, started_at__lt=cutoff)
+    for pk, attempts in (Conversion.objects.filter(stale_q, status=C.CONVERTING).order_by("pk")
+                         .values_list("pk", "attempts")):
+        still = Conversion.objects.filter(stale_q, pk=pk, status=C.CONVERTING, attempts=attempts)
         if attempts < MAX_ATTEMPTS:
             if still.update(status=C.QUEUED):
                 transaction.on_commit(lambda pk=pk: convert.enqueue(pk))
                 swept += 1
-        elif still.update(status=C.FAILED, upload=b"", finished_at=timezone.now(), message=_(
-                "Máy chủ dừng giữa chừng khi chuyển tệp này sang PDF. Vui lòng tải tệp lên lại.")):
-            swept += 1
+            continue
+        with translation.override(settings.LANGUAGE_CODE):   # stored for the secretary, not this request's reader
+            message = _("Máy chủ dừng giữa chừng khi chuyển tệp này sang PDF. Vui lòng tải tệp lên lại.")
+        swept += still.update(status=C.FAILED, upload=b"", finished_at=timezone.now(), message=message)
     return swept
 
 
@@ -88,37 +93,54 @@ def convert(conversion_id: int) -> str:
         return "already handled"
     conversion = (Conversion.objects.select_related("meeting", "consultation", "document", "uploaded_by")
                   .get(pk=conversion_id))
-    actor = conversion.uploaded_by
-    result = None
     try:
         checked = services.intake(bytes(conversion.upload))
-        if conversion.consultation_id:
-            # Imported here: consultations builds on documents, documents names no other app at import.
-            from consultations import services as consultation_services
-
-            consultation_services.attachment_store(actor=actor, consultation=conversion.consultation, checked=checked,
-                                                   original_name=conversion.original_name,
-                                                   title=conversion.options.get("title", ""), conversion=conversion)
-        elif conversion.document_id:
-            services.document_add_version(actor=actor, document=conversion.document, checked=checked,
-                                          original_name=conversion.original_name)
-            result = conversion.document
-        else:
-            result = services.document_upload(actor=actor, meeting=conversion.meeting, checked=checked,
-                                              original_name=conversion.original_name, **conversion.options)
+        with transaction.atomic():
+            # Stored only while this claim still owns the row: a sweep may have queued it again
+            # (another worker converts it) or failed it (the secretary was told to upload again).
+            if not _owned(conversion, lock=True):
+                return "superseded"
+            result = _store(conversion, checked)
+            _finish(conversion, C.DONE, "", result=result)
     except DomainError as e:
         _finish(conversion, C.FAILED, e.message)
         return "failed"
     except Exception:
         _finish(conversion, C.FAILED, _("Không chuyển được tệp sang PDF."))
         raise
-    _finish(conversion, C.DONE, "", result=result)
     return "done"
 
 
+def _store(conversion: Conversion, checked) -> Document | None:
+    actor = conversion.uploaded_by
+    if conversion.consultation_id:
+        # Imported here: consultations builds on documents, documents names no other app at import.
+        from consultations import services as consultation_services
+
+        consultation_services.attachment_store(actor=actor, consultation=conversion.consultation, checked=checked,
+                                               original_name=conversion.original_name,
+                                               title=conversion.options.get("title", ""), conversion=conversion)
+        return None
+    if conversion.document_id:
+        services.document_add_version(actor=actor, document=conversion.document, checked=checked,
+                                      original_name=conversion.original_name)
+        return conversion.document
+    return services.document_upload(actor=actor, meeting=conversion.meeting, checked=checked,
+                                    original_name=conversion.original_name, **conversion.options)
+
+
+def _mine(conversion: Conversion):
+    return Conversion.objects.filter(pk=conversion.pk, status=C.CONVERTING, attempts=conversion.attempts)
+
+
+def _owned(conversion: Conversion, lock: bool = False) -> bool:
+    rows = _mine(conversion)
+    return (rows.select_for_update() if lock else rows).exists()
+
+
 def _finish(conversion: Conversion, status: str, message: str, result: Document | None = None) -> None:
-    Conversion.objects.filter(pk=conversion.pk).update(status=status, message=message, result=result,
-                                                       upload=b"", finished_at=timezone.now())
+    """The end of this claim; nothing if the row was swept meanwhile (no longer this claim's)."""
+    _mine(conversion).update(status=status, message=message, result=result, upload=b"", finished_at=timezone.now())
 
 
 def conversion_for(user, conversion_id) -> Conversion:

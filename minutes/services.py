@@ -259,7 +259,7 @@ def sign_in_field(pdf: bytes, *, actor, passphrase: str, role: str, place: str):
     """(signed pdf, credential, when): the actor's signature in the secretary's or the chair's field,
     with the stamp every signed record uses (name, role, time, place). Minutes and the written
     consultations' reports both sign through here."""
-    field = render.SECRETARY_FIELD if role == SECRETARY else render.CHAIR_FIELD
+    field = {SECRETARY: render.SECRETARY_FIELD, CHAIR: render.CHAIR_FIELD}[role]   # no third field
     with _signer(actor, passphrase) as (cred, signer):
         now = timezone.now()
         signed = signing.sign(pdf, field_name=field, signer=signer, display_name=cred.subject_name, role=role,

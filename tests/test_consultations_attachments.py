@@ -193,3 +193,25 @@ def test_a_wrong_file_is_taken_off_the_draft_and_cannot_be_once_sent(personas):
     kept = Attachment.objects.get(consultation=c)
     assert client.post(f"/consultations/{c.pk}/attachments/remove", {"attachment": kept.pk}).status_code == 409
     assert 'name="attachment"' not in client.get(f"/consultations/{c.pk}/").content.decode()
+
+
+def test_a_row_stuck_before_claims_were_timed_is_swept_and_a_slow_workers_late_result_is_dropped(personas, settings):
+    from documents import conversions
+
+    c = make_consultation(personas, send=False)
+    client = _secretary(personas)
+    legacy = Conversion.objects.create(consultation=c, upload=b"PK...", kind="docx", original_name="cu.docx",
+                                       status="converting", attempts=1, uploaded_by=personas.secretary)
+    Conversion.objects.filter(pk=legacy.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    client.get(f"/consultations/{c.pk}/")
+    legacy.refresh_from_db()
+    assert legacy.status == "queued" and legacy.started_at is None
+    # A worker that was only slow: its claim (attempt 1) was swept and queued again meanwhile, so
+    # its late result is not stored and its ending does not overwrite the row.
+    assert conversions._owned(legacy) is False
+    conversions._finish(legacy, Conversion.Status.DONE, "")
+    legacy.refresh_from_db()
+    assert legacy.status == "queued" and bytes(legacy.upload) == b"PK..."
+    assert not Attachment.objects.filter(consultation=c).exists()
+    # Sending does not sweep (it would fail a file in a transaction that goes on to send): refused.
+    assert client.post(f"/consultations/{c.pk}/send").status_code == 409
