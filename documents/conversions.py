@@ -12,8 +12,8 @@ A worker that dies mid-conversion (a restart, out of memory) leaves its row "con
 ever, and a consultation cannot be sent while one is: django-tasks does not run a task again.
 `sweep_stale` queues such a row again once LibreOffice's own time limit is long past
 (OFFICE_CONVERT_STALE_SECONDS), and gives up with a message after MAX_ATTEMPTS claims. It runs
-where someone waits for a conversion: at the start of every conversion, when the secretary's page
-asks for its status, before sending.
+where someone waits for a conversion: at the start of every conversion, and when the secretary's
+page asks for its status (not in sending: a failure found there would be sent past).
 """
 from datetime import timedelta
 
@@ -98,7 +98,7 @@ def convert(conversion_id: int) -> str:
         with transaction.atomic():
             # Stored only while this claim still owns the row: a sweep may have queued it again
             # (another worker converts it) or failed it (the secretary was told to upload again).
-            if not _owned(conversion, lock=True):
+            if not _mine(conversion).select_for_update().exists():
                 return "superseded"
             result = _store(conversion, checked)
             _finish(conversion, C.DONE, "", result=result)
@@ -130,12 +130,8 @@ def _store(conversion: Conversion, checked) -> Document | None:
 
 
 def _mine(conversion: Conversion):
+    """The row, while this claim still owns it (a sweep changes its status; a new claim its attempts)."""
     return Conversion.objects.filter(pk=conversion.pk, status=C.CONVERTING, attempts=conversion.attempts)
-
-
-def _owned(conversion: Conversion, lock: bool = False) -> bool:
-    rows = _mine(conversion)
-    return (rows.select_for_update() if lock else rows).exists()
 
 
 def _finish(conversion: Conversion, status: str, message: str, result: Document | None = None) -> None:

@@ -208,7 +208,7 @@ def test_a_row_stuck_before_claims_were_timed_is_swept_and_a_slow_workers_late_r
     assert legacy.status == "queued" and legacy.started_at is None
     # A worker that was only slow: its claim (attempt 1) was swept and queued again meanwhile, so
     # its late result is not stored and its ending does not overwrite the row.
-    assert conversions._owned(legacy) is False
+    assert not conversions._mine(legacy).exists()
     conversions._finish(legacy, Conversion.Status.DONE, "")
     legacy.refresh_from_db()
     assert legacy.status == "queued" and bytes(legacy.upload) == b"PK..."
